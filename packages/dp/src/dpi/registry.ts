@@ -4,6 +4,10 @@
  * Each parser module exports one `DpiParser` as its default export.
  */
 import type { DpiParser } from './parser.js';
+import mysql from './parsers/mysql.js';
+import postgresql from './parsers/postgresql.js';
 
 export const PARSERS: readonly DpiParser[] = [
+  mysql,
+  postgresql,
 ];
