@@ -104,7 +104,7 @@ export class DataPlane {
   private readonly wB = new Uint32Array(4);
   private readonly announced = new Set<string>();
   private readonly malformedCounts = new Uint32Array(MALFORMED_REASONS.length);
-  private readonly reportInterval: number;
+  private reportInterval: number;
   private nextSweep = 0;
   private nextReport = 0;
   private lastTs = 0;
@@ -376,6 +376,11 @@ export class DataPlane {
   private learnDns(name: string, addr: string): void {
     const w = parseAddress(addr);
     if (w) this.fqdn.add(name, w);
+  }
+
+  setReportInterval(seconds: number): void {
+    this.reportInterval = seconds;
+    this.nextReport = Math.min(this.nextReport, this.lastTs + seconds);
   }
 
   /** Periodic work, driven by capture time. */

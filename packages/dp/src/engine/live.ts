@@ -1,0 +1,131 @@
+/**
+ * Live data plane: frames from the AF_PACKET ring into the pipeline, the control socket to the
+ * agent, and wall-clock timers for expiry and reports when traffic is idle.
+ */
+import { Capture, FRAME_CAPLEN, FRAME_IFINDEX, FRAME_NSEC, FRAME_OFFSET, FRAME_SEC, FRAME_WIRELEN, FRAME_WORDS } from '@mseg/capture';
+import { ControlServer } from '../control/control-server.js';
+import type { AgentMessage, DpMessage } from '../control/messages.js';
+import { LinkType } from '../decode/linktype.js';
+import { parseAddress } from '../net/address.js';
+import { compilePolicy } from '../policy/compiled.js';
+import { DataPlane } from './data-plane.js';
+
+export interface LiveOptions {
+  socket: string;
+  netns?: string;
+  ifindex?: number;
+  snapLen?: number;
+  sessions?: number;
+  log?: (line: string) => void;
+}
+
+export class LiveDataPlane {
+  readonly dp: DataPlane;
+  private readonly control: ControlServer;
+  private capture: Capture | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private readonly started = Date.now();
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly opts: LiveOptions) {
+    this.log = opts.log ?? ((l) => process.stderr.write(`${l}\n`));
+    const send = (m: DpMessage): void => this.control.broadcast(m);
+    this.dp = new DataPlane({
+      sessions: opts.sessions,
+      onConnections: (items) => send({ type: 'connections', items }),
+      onThreat: (t) => send({ type: 'threats', items: [t] }),
+      onCut: (c) => send({ type: 'cut', ...c }),
+      onAppUpdate: (u) => send({ type: 'app_update', ...u }),
+    });
+    this.control = new ControlServer(opts.socket, {
+      onMessage: (m, reply) => this.onMessage(m, reply),
+      log: this.log,
+    });
+  }
+
+  async start(): Promise<void> {
+    this.capture = new Capture({ netns: this.opts.netns, ifindex: this.opts.ifindex, snapLen: this.opts.snapLen ?? 4096 });
+    await this.control.listen();
+    const cap = this.capture;
+    cap.watch((err) => {
+      if (err) {
+        this.log(`capture: ${err.message}`);
+        return;
+      }
+      this.drain();
+    });
+    this.timer = setInterval(() => this.dp.tick(Date.now() / 1000), 1000);
+    this.statsTimer = setInterval(() => this.sendStats(), 10_000);
+  }
+
+  private drain(): void {
+    const cap = this.capture;
+    if (!cap) return;
+    for (let b = cap.next(); b !== null; b = cap.next()) {
+      const bytes = new Uint8Array(b.buffer);
+      const ix = b.index;
+      const dp = this.dp;
+      for (let i = 0, o = 0; i < b.count; i++, o += FRAME_WORDS) {
+        dp.handleFrame(
+          LinkType.ETHERNET, bytes, ix[o + FRAME_OFFSET], ix[o + FRAME_CAPLEN], ix[o + FRAME_WIRELEN],
+          ix[o + FRAME_SEC] + ix[o + FRAME_NSEC] / 1e9, ix[o + FRAME_IFINDEX],
+        );
+      }
+      cap.release();
+    }
+  }
+
+  private sendStats(): void {
+    const s = this.capture?.stats();
+    this.control.broadcast({
+      type: 'stats',
+      counters: this.dp.counters(),
+      capture: s ? { packets: s.packets, drops: s.drops, freezeQueueCount: s.freezeQueueCount } : undefined,
+    });
+  }
+
+  private onMessage(m: AgentMessage, reply: (m: DpMessage) => void): void {
+    const dp = this.dp;
+    switch (m.type) {
+      case 'keepalive':
+        reply({ type: 'keepalive', seq: m.seq, uptime: (Date.now() - this.started) / 1000 });
+        return;
+      case 'port_add':
+        dp.ports.set({ ifindex: m.ifindex, workloadId: m.workloadId, macs: m.macs, ips: m.ips });
+        break;
+      case 'port_remove':
+        dp.ports.delete(m.ifindex);
+        break;
+      case 'policy_set':
+        dp.policies.set(m.workloadId, compilePolicy({ mode: m.mode, rules: m.rules }));
+        break;
+      case 'policy_remove':
+        dp.policies.delete(m.workloadId);
+        break;
+      case 'fqdn_set': {
+        const pairs: [string, Uint32Array][] = [];
+        for (const e of m.entries) for (const ip of e.ips) {
+          const w = parseAddress(ip);
+          if (w) pairs.push([e.name, w]);
+        }
+        dp.fqdn.replace(pairs);
+        break;
+      }
+      case 'config':
+        if (m.reportInterval !== undefined) dp.setReportInterval(m.reportInterval);
+        break;
+    }
+    reply({ type: 'ack', of: m.type });
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.capture?.unwatch();
+    this.drain();
+    this.dp.flush();
+    this.capture?.close();
+    await this.control.close();
+  }
+}
