@@ -64,6 +64,7 @@ export class DpiEngine {
     private readonly maxSessions: number,
     parsers: readonly DpiParser[] = PARSERS,
   ) {
+    // Slots index DpiFlow.state; a parser object belongs to one engine's numbering.
     this.parsers = parsers;
     parsers.forEach((p, i) => {
       (p as { slot?: number }).slot = i;

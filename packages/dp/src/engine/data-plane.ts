@@ -11,6 +11,7 @@ import {
 import { APP_UNKNOWN, appName } from '../dpi/apps.js';
 import { DpiEngine, DpiStatus } from '../dpi/engine.js';
 import type { FlowMeta } from '../dpi/meta.js';
+import type { DpiParser } from '../dpi/parser.js';
 import { formatAddress, formatEndpoint, parseAddress } from '../net/address.js';
 import { Action, ACTION_NAMES, evaluate, type CompiledPolicy, type Verdict } from '../policy/compiled.js';
 import { FqdnTable } from '../policy/fqdn-table.js';
@@ -31,6 +32,8 @@ export interface DataPlaneOptions {
   /** Connection report interval in seconds (default 5). */
   reportInterval?: number;
   flood?: FloodThresholds;
+  /** DPI parsers (default: all of dpi/registry.ts). */
+  parsers?: readonly DpiParser[];
   onConnections?: (batch: ConnectionRecord[]) => void;
   onThreat?: (t: ThreatRecord) => void;
   /** Called when a session ends (idle, evicted, or flushed at the end). */
@@ -119,7 +122,7 @@ export class DataPlane {
 
   constructor(private readonly opts: DataPlaneOptions = {}) {
     this.table = new SessionTable(opts.sessions ?? 1 << 20);
-    this.dpi = new DpiEngine(opts.dpiSessions ?? 1 << 18);
+    this.dpi = new DpiEngine(opts.dpiSessions ?? 1 << 18, opts.parsers);
     this.reportInterval = opts.reportInterval ?? 5;
     this.threatLog = new ThreatLog((t) => this.opts.onThreat?.(t));
     this.threats = new PacketThreatDetector((id, p, detail) => {
