@@ -6,8 +6,32 @@
 import type { DpiParser } from './parser.js';
 import mysql from './parsers/mysql.js';
 import postgresql from './parsers/postgresql.js';
+import tftp from './parsers/tftp.js';
+import dhcp from './parsers/dhcp.js';
+import ntp from './parsers/ntp.js';
+import dns from './parsers/dns.js';
+import syslog from './parsers/syslog.js';
+import smtp from './parsers/smtp.js';
+import ftp from './parsers/ftp.js';
+import mqtt from './parsers/mqtt.js';
+import nats from './parsers/nats.js';
+import ssh from './parsers/ssh.js';
+import tls from './parsers/tls.js';
+import http from './parsers/http.js';
 
 export const PARSERS: readonly DpiParser[] = [
   mysql,
   postgresql,
+  tftp,
+  dhcp,
+  ntp,
+  dns,
+  syslog,
+  smtp,
+  ftp,
+  mqtt,
+  nats,
+  ssh,
+  tls,
+  http,
 ];
