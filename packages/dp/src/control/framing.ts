@@ -3,6 +3,8 @@
  * longer than MAX_FRAME is refused before it is buffered, so a peer cannot make the DP hold
  * unbounded memory.
  */
+import { DpError } from '../errors.js';
+
 export const MAX_FRAME = 16 << 20;
 
 export function encodeFrame(message: unknown): Buffer {
@@ -13,8 +15,10 @@ export function encodeFrame(message: unknown): Buffer {
   return out;
 }
 
-export class FrameError extends Error {
-  readonly code = 'MSEG_ERR_DP_FRAME';
+export class FrameError extends DpError {
+  constructor(message: string) {
+    super('MSEG_ERR_DP_FRAME', message);
+  }
 }
 
 /** Accumulates stream chunks and yields complete frame bodies. */

@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { DpError } from '../errors.js';
 import { readCaptureFile } from '../source/capture-file.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compiled.js';
 import { describeZodError, policySchema } from '../policy/model.js';
@@ -38,7 +39,8 @@ export function replayCapture(path: string, opts: ReplayOptions = {}): ReplaySum
   });
   if (opts.policy) dp.defaultPolicy = opts.policy;
   const started = process.hrtime.bigint();
-  const stats = readCaptureFile(path, (lt, buf, off, cap, wire, ts, ifId) => dp.handleFrame(lt, buf, off, cap, wire, ts, ifId === 0 ? 0 : 0));
+  // Frames of a file belong to no registered port: ifindex 0 (pcapng interface ids are not ifindexes).
+  const stats = readCaptureFile(path, (lt, buf, off, cap, wire, ts) => dp.handleFrame(lt, buf, off, cap, wire, ts, 0));
   dp.flush();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const c = dp.counters();
@@ -53,8 +55,10 @@ export function replayCapture(path: string, opts: ReplayOptions = {}): ReplaySum
   };
 }
 
-export class PolicyFileError extends Error {
-  readonly code = 'MSEG_ERR_DP_POLICY_FILE';
+export class PolicyFileError extends DpError {
+  constructor(message: string) {
+    super('MSEG_ERR_DP_POLICY_FILE', message);
+  }
 }
 
 /** Reads a YAML or JSON policy file; errors name the file and the offending field. */

@@ -5,6 +5,7 @@
  * length) that is valid only during the call.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { DpError } from '../errors.js';
 
 export type FrameSink = (
   linkType: number,
@@ -25,8 +26,10 @@ export interface CaptureFileStats {
   truncated: boolean;
 }
 
-export class CaptureFileError extends Error {
-  readonly code = 'MSEG_ERR_DP_CAPTURE_FILE';
+export class CaptureFileError extends DpError {
+  constructor(message: string) {
+    super('MSEG_ERR_DP_CAPTURE_FILE', message);
+  }
 }
 
 const PCAP_US = 0xa1b2c3d4;
