@@ -154,7 +154,7 @@ napi_value Next(napi_env env, napi_callback_info info) {
   if (!ReadUint(env, arg, "timeoutMs", 0, INT32_MAX, 0, &timeout)) return nullptr;
   bool waited = timeout == 0;
   // Blocks retired by the timer can be empty; they go straight back. Bounded by the ring size.
-  for (uint32_t tries = 0; tries <= 65536; tries++) {
+  for (uint32_t tries = 0; tries <= c->ring->block_count(); tries++) {
     uint8_t* block = c->ring->Ready();
     if (block == nullptr) {
       if (waited) break;

@@ -63,6 +63,7 @@ class Ring {
 
   int fd() const { return fd_; }
   uint32_t block_size() const { return block_size_; }
+  uint32_t block_count() const { return block_count_; }
   const std::shared_ptr<Mapping>& mapping() const { return mapping_; }
   // Upper bound on frames per block: every frame starts with a tpacket3_hdr.
   uint32_t max_frames() const { return block_size_ / sizeof(tpacket3_hdr) + 1; }

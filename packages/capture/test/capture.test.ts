@@ -4,6 +4,7 @@ import { Capture } from '../index.js';
 import { collect, framesOf, isTestDatagram, seqOf, type Frame } from './collect.js';
 import { createNetnsPair, type NetnsPair } from './netns-pair.js';
 import { macBytes, sendRawFrame } from './raw-sender.js';
+import { transferTcp } from './tcp-transfer.js';
 import { sendUdp, sendUdpAsync, testPayload } from './udp-sender.js';
 
 const ETH_IP_UDP = 14 + 20 + 8;
@@ -67,6 +68,24 @@ describe('live capture in a namespace', () => {
         expect(f.bytes.subarray(ETH_IP_UDP)).toEqual(testPayload(seqOf(f), 1000).subarray(0, 64 - ETH_IP_UDP));
       }
     });
+  });
+
+  it('keeps snapLen bytes of TSO super-frames and reports their full length', async () => {
+    const cap = new Capture({ netns: net.capNs, snapLen: 256 });
+    try {
+      // Client in the capture namespace: its large writes leave through capIf as outgoing super-frames.
+      expect(await transferTcp(net.genNs, net.capNs, net.genIp, 40010, 1 << 20)).toBe(1 << 20);
+      const big = collect(cap, (f) => f.pktType === 4 && f.wireLen > 1514, 1);
+      expect(big.length).toBeGreaterThanOrEqual(1);
+      for (const f of big) {
+        expect(f.capLen).toBe(256);
+        expect(f.bytes[23]).toBe(6); // TCP
+        // The IP header's total length agrees with the kernel's length, not with what was captured.
+        expect((f.bytes[16] << 8) | f.bytes[17]).toBe(f.wireLen - 14);
+      }
+    } finally {
+      cap.close();
+    }
   });
 
   it('reports a VLAN tag the kernel stripped, with tpid and tci', () => {
