@@ -52,6 +52,24 @@ describe('frame decoder', () => {
     expect(p.dport).toBe(2);
   });
 
+  it('decodes PPPoE sessions and MPLS label stacks', () => {
+    const f = buildFrame({ src: '10.0.0.1', dst: '10.0.0.2', proto: 'udp', sport: 1, dport: 53 });
+    const pppoe = new Uint8Array(f.length + 8);
+    pppoe.set(f.subarray(0, 12), 0);
+    pppoe.set([0x88, 0x64, 0x11, 0x00, 0x00, 0x01, 0x00, 0x20, 0x00, 0x21], 12);
+    pppoe.set(f.subarray(14), 22);
+    expect(decode(pppoe)).toBe(0);
+    expect(p.dport).toBe(53);
+    pppoe[21] = 0x2b; // PPP protocol other than IP
+    expect(decode(pppoe)).toBe(NOT_IP);
+    const mpls = new Uint8Array(f.length + 8);
+    mpls.set(f.subarray(0, 12), 0);
+    mpls.set([0x88, 0x47, 0x00, 0x01, 0x00, 0x40, 0x00, 0x02, 0x01, 0x40], 12);
+    mpls.set(f.subarray(14), 22);
+    expect(decode(mpls)).toBe(0);
+    expect(p.dport).toBe(53);
+  });
+
   it('decodes the inner frame of VXLAN', () => {
     const inner = buildFrame({ src: '192.168.0.1', dst: '192.168.0.2', proto: 'tcp', sport: 1234, dport: 443, flags: 'S' });
     const vx = new Uint8Array(8 + inner.length);

@@ -12,6 +12,10 @@ const ETH_IPV6 = 0x86dd;
 const ETH_VLAN = 0x8100;
 const ETH_QINQ = 0x88a8;
 const ETH_VLAN_9100 = 0x9100;
+const ETH_PPPOE_SESSION = 0x8864;
+const ETH_MPLS = 0x8847;
+const PPP_IPV4 = 0x0021;
+const PPP_IPV6 = 0x0057;
 const VXLAN_PORT = 4789;
 /** VXLAN inside VXLAN is legal but pointless; stop after one level so a crafted frame can't loop. */
 const MAX_TUNNEL_DEPTH = 1;
@@ -73,6 +77,22 @@ function decodeEtherType(etype: number, buf: Uint8Array, off: number, end: numbe
     off += 4;
   }
   if (etype === ETH_IPV4 || etype === ETH_IPV6) return decodeIp(buf, off, end, p, depth);
+  if (etype === ETH_PPPOE_SESSION) {
+    // RFC 2516 §5: 6-byte PPPoE header, then the 2-byte PPP protocol field.
+    if (end - off < 8) return Malformed.truncatedLink;
+    const ppp = (buf[off + 6] << 8) | buf[off + 7];
+    return ppp === PPP_IPV4 || ppp === PPP_IPV6 ? decodeIp(buf, off + 8, end, p, depth) : NOT_IP;
+  }
+  if (etype === ETH_MPLS) {
+    // RFC 3032: 4-byte labels until the bottom-of-stack bit; the payload's version nibble tells IPv4/6.
+    for (let labels = 0; ; labels++) {
+      if (labels === 8 || end - off < 4) return Malformed.truncatedLink;
+      const bottom = (buf[off + 2] & 1) !== 0;
+      off += 4;
+      if (bottom) break;
+    }
+    return decodeIp(buf, off, end, p, depth);
+  }
   return NOT_IP;
 }
 
