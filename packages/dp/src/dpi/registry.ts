@@ -18,6 +18,16 @@ import nats from './parsers/nats.js';
 import ssh from './parsers/ssh.js';
 import tls from './parsers/tls.js';
 import http from './parsers/http.js';
+import redis from './parsers/redis.js';
+import memcached from './parsers/memcached.js';
+import mongodb from './parsers/mongodb.js';
+import kafka from './parsers/kafka.js';
+import cassandra from './parsers/cassandra.js';
+import zookeeper from './parsers/zookeeper.js';
+import amqp from './parsers/amqp.js';
+import elasticsearch from './parsers/elasticsearch.js';
+import tds from './parsers/tds.js';
+import tns from './parsers/tns.js';
 
 export const PARSERS: readonly DpiParser[] = [
   mysql,
@@ -34,4 +44,14 @@ export const PARSERS: readonly DpiParser[] = [
   ssh,
   tls,
   http,
+  redis,
+  memcached,
+  mongodb,
+  zookeeper,
+  kafka,
+  cassandra,
+  amqp,
+  elasticsearch,
+  tds,
+  tns,
 ];
