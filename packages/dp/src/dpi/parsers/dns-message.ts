@@ -95,6 +95,14 @@ export function judgeMessage(
   s: NameScan,
   rr: RrScan,
 ): number {
+  // Reset first: `m` is shared, and a BAD verdict must not leave the last message's fields behind.
+  m.anomalies = 0;
+  m.qtype = 0;
+  m.qclass = 0;
+  m.qName = off + HEADER_LEN;
+  m.qEnd = m.qName;
+  m.nameResult = NAME_OK;
+  m.hasQuestion = false;
   if (len < HEADER_LEN) return BAD;
   const end = off + len;
   m.id = (b[off] << 8) | b[off + 1];
@@ -107,13 +115,6 @@ export function judgeMessage(
   m.an = (b[off + 6] << 8) | b[off + 7];
   m.ns = (b[off + 8] << 8) | b[off + 9];
   m.ar = (b[off + 10] << 8) | b[off + 11];
-  m.anomalies = 0;
-  m.qtype = 0;
-  m.qclass = 0;
-  m.qName = off + HEADER_LEN;
-  m.qEnd = m.qName;
-  m.nameResult = NAME_OK;
-  m.hasQuestion = false;
   // RFC 1035 §4.1.1 OPCODE; a message with an opcode nobody assigned is not DNS.
   if (!knownOpcode(m.opcode)) return BAD;
   // RCODE 12-15 are unassigned in the 4-bit field (RFC 6895 §2.3).

@@ -1,8 +1,9 @@
 /**
  * Syslog over UDP (RFC 5426) and TCP (RFC 6587). Every message starts with "<PRI>", PRI being
  * facility × 8 + severity in 0..191 (RFC 5424 §6.2.1), followed by an RFC 5424 header ("1 "),
- * an RFC 3164 header or, from many devices, free text; all of it is text. The sender never gets
- * an answer, so a message from the other side means it is something else.
+ * an RFC 3164 header or, from many devices, free text; all of it is text. Which side sends is
+ * not checked: syslog is one-way, and without a handshake the engine can only guess the client
+ * (a relay sending from port 514 looks like the server).
  */
 import { App } from '../apps.js';
 import { MATCH, NO_MATCH, TCP, UDP, type DpiFlow, type DpiParser, type Verdict } from '../parser.js';
@@ -73,8 +74,7 @@ const syslog = {
   transports: TCP | UDP,
   slot: -1,
 
-  classify(flow: DpiFlow, b: Uint8Array, off: number, len: number, fromClient: boolean): Verdict {
-    if (!fromClient) return NO_MATCH;
+  classify(flow: DpiFlow, b: Uint8Array, off: number, len: number): Verdict {
     const end = off + len;
     const start = flow.l4 === 17 ? off : skipOctetCount(b, off, end);
     const p = afterPri(b, start, end);
