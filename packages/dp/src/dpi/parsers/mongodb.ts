@@ -127,7 +127,10 @@ function opQuery(b: Uint8Array, off: number, end: number): boolean {
   return p === end && p > nul + 9;
 }
 
-/** OP_REPLY: responseFlags, cursorID, startingFrom, numberReturned, then that many documents. */
+/**
+ * OP_REPLY: responseFlags, cursorID, startingFrom, numberReturned, then that many documents. At
+ * least one document is required: an empty reply is mostly zeros and proves nothing on its own.
+ */
 function opReply(b: Uint8Array, off: number, end: number): boolean {
   if (off + HEADER + 20 > end || (u32le(b, off + HEADER) & ~0xf) !== 0) return false;
   const count = i32le(b, off + HEADER + 16);
@@ -137,7 +140,7 @@ function opReply(b: Uint8Array, off: number, end: number): boolean {
     if (n < 0) return false;
     p += n;
   }
-  return count >= 0 && p === end;
+  return count >= 1 && p === end;
 }
 
 const parser = {
