@@ -18,6 +18,8 @@ import nats from './parsers/nats.js';
 import ssh from './parsers/ssh.js';
 import tls from './parsers/tls.js';
 import http from './parsers/http.js';
+import http2 from './parsers/http2.js';
+import websocket from './parsers/websocket.js';
 import redis from './parsers/redis.js';
 import memcached from './parsers/memcached.js';
 import mongodb from './parsers/mongodb.js';
@@ -43,6 +45,7 @@ export const PARSERS: readonly DpiParser[] = [
   nats,
   ssh,
   tls,
+  http2,
   http,
   redis,
   memcached,
@@ -54,4 +57,5 @@ export const PARSERS: readonly DpiParser[] = [
   elasticsearch,
   tds,
   tns,
+  websocket,
 ];
