@@ -27,21 +27,25 @@ export function looksEncoded(b: Uint8Array, msg: number, end: number, off: numbe
   const dataLabels = labels - 2;
   let n = 0;
   let digits = 0;
-  let upper = 0;
-  let lower = 0;
   let odd = 0;
+  // Adjacent letter/digit and lower/upper changes: encoders scatter them, words and numbers don't.
+  let classSwitches = 0;
+  let caseSwitches = 0;
   let p = off;
   for (let l = 0; l < dataLabels; l++) {
     p = follow(b, msg, end, p);
     const len = b[p];
+    let prev = OTHER;
     for (let i = p + 1; i <= p + len; i++) {
       const c = b[i];
       counts[c]++;
       n++;
-      if (c >= 0x30 && c <= 0x39) digits++;
-      else if (c >= 0x41 && c <= 0x5a) upper++;
-      else if (c >= 0x61 && c <= 0x7a) lower++;
-      else if (c !== 0x2d && c !== 0x5f) odd++;
+      const k = charClass(c);
+      if (k === DIGIT) digits++;
+      else if (k === OTHER && c !== 0x2d && c !== 0x5f) odd++;
+      if ((k === DIGIT && (prev === LOWER || prev === UPPER)) || (prev === DIGIT && (k === LOWER || k === UPPER))) classSwitches++;
+      else if ((k === LOWER && prev === UPPER) || (k === UPPER && prev === LOWER)) caseSwitches++;
+      prev = k;
     }
     p += 1 + len;
   }
@@ -64,10 +68,22 @@ export function looksEncoded(b: Uint8Array, msg: number, end: number, off: numbe
   if (n < MIN_DATA_CHARS || n / dataLabels < MIN_MEAN_LABEL) return false;
   // Raw octets outside the host-name alphabet (iodine's raw and base128 encodings).
   if (odd >= 4) return true;
-  // base32/base64: near 5-6 bits per character, digits or both cases mixed in.
-  if (h >= 4.0 && (digits / n >= 0.08 || (upper > 0 && lower > 0 && upper / n >= 0.1))) return true;
-  // hex: at most 4 bits per character, but most characters are digits.
-  return h >= 3.4 && digits / n >= 0.3;
+  // base32, base36 and hex: digits scattered among the letters (hex has at most 4 bits per character).
+  if (h >= 3.4 && digits / n >= 0.1 && classSwitches / n >= 0.12) return true;
+  // base64: near 6 bits per character with the case changing all the time.
+  return h >= 4.0 && caseSwitches / n >= 0.2;
+}
+
+const DIGIT = 0;
+const LOWER = 1;
+const UPPER = 2;
+const OTHER = 3;
+
+function charClass(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return DIGIT;
+  if (c >= 0x61 && c <= 0x7a) return LOWER;
+  if (c >= 0x41 && c <= 0x5a) return UPPER;
+  return OTHER;
 }
 
 function countLabels(b: Uint8Array, msg: number, end: number, off: number): number {
