@@ -32,6 +32,10 @@ const CURL_SERVER_HELLO =
   '16030300660200006203038f72dd2e35dcf5ddf38ae75db855d1610b4db32937cb20cd3187eec12057fb2520ea8fcd1d' +
   'a8f8635bd5df2a45b603764dd7cfb5f82666ff77fd47635bf9a8f0cbc02f00001aff0100010000000000000b00040300' +
   '0102001000050003026832160303';
+// http_ipv6.pcap, [..d4c]:37506 -> [2a03:b0c0:3:d0::70:1001]:443: the server's first segment (start).
+const ALERT_THEN_SERVER_HELLO =
+  '1503030002017016030300410200003d0303008dda3c4cfbfad819fc87a8ca4001454e549bfd2a7b8069fcb5081c61df033400c02f0000' +
+  '1500000000ff01000100000b0004030001020023000016030310e30b0010df0010dc';
 // http_ipv6.pcap, port 41776: joined mid-stream, only TLS 1.2 application data records.
 const MID_C1 = '17030300b1' + 'a5'.repeat(0xb1);
 const MID_C2 = '1703030021' + '5a'.repeat(0x21);
@@ -102,6 +106,13 @@ describe('tls parser', () => {
 
   it('matches on a ServerHello when the client side was missed', () => {
     expect(run(tls, [[false, CURL_SERVER_HELLO]])[0]).toBe(MATCH);
+  });
+
+  it('reads a ServerHello after a warning alert', () => {
+    // http_ipv6.pcap, port 37506: unrecognized_name(112) warning, then the ServerHello.
+    const [v, , f] = run(tls, [[false, ALERT_THEN_SERVER_HELLO]]);
+    expect(v).toBe(MATCH);
+    expect(f.meta.tlsVersion).toBe(0x0303);
   });
 
   it('reassembles a ClientHello split over segments and over records', () => {

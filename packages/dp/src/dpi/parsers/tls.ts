@@ -203,7 +203,9 @@ function feed(st: TlsState, flow: DpiFlow, d: Uint8Array, off: number, len: numb
       t.records++;
       // RFC 8446 §5.1: handshake messages MUST NOT be interleaved with other record types.
       if (t.hello === HELLO_COLLECTING && t.type !== CT_HANDSHAKE) t.hello = HELLO_BAD;
-      else if (t.hello === HELLO_PENDING && t.type !== CT_HANDSHAKE) t.hello = HELLO_NONE;
+      // A warning alert may precede the hello: RFC 6066 §3 lets a server answer an unknown SNI
+      // with unrecognized_name(112) and carry on.
+      else if (t.hello === HELLO_PENDING && t.type !== CT_HANDSHAKE && t.type !== CT_ALERT) t.hello = HELLO_NONE;
       if (t.type === CT_CHANGE_CIPHER_SPEC) t.encrypted = true;
     }
     const n = Math.min(t.remain, end - p);
@@ -265,9 +267,11 @@ const tls: DpiParser & { slot: number } = {
         flow.state[this.slot] = st;
         return MATCH;
       }
+      // Cheap checks of the record header's first bytes (content type, major version 3, minor
+      // 0..4) before allocating any state.
       const t = data[off];
-      // Cheap first-byte check before allocating any state (record content type).
       if (t < CT_CHANGE_CIPHER_SPEC || t > CT_HEARTBEAT) return NO_MATCH;
+      if ((len > 1 && data[off + 1] !== 3) || (len > 2 && data[off + 2] > 4)) return NO_MATCH;
       st = new TlsState();
       flow.state[this.slot] = st;
     }
