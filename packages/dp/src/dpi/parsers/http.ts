@@ -92,7 +92,7 @@ class Direction {
 class HttpState {
   readonly c = new Direction();
   readonly s = new Direction();
-  /** Methods of requests not yet answered (HEAD and CONNECT change response framing, §6.3). */
+  /** Method of the latest request (a response to HEAD or CONNECT is framed differently, §6.3). */
   lastMethod = -1;
   wsRequested = false;
   followed = 0;

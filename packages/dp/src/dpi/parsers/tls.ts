@@ -69,10 +69,6 @@ class Direction {
 class TlsState {
   readonly c = new Direction();
   readonly s = new Direction();
-  /** Set once when a side's hello has been parsed: offered (client) / negotiated (server) version. */
-  offered = 0;
-  negotiated = 0;
-  sslv2 = false;
 }
 
 function validHeader(h: Uint8Array): boolean {
@@ -101,7 +97,6 @@ function finishHello(st: TlsState, t: Direction, flow: DpiFlow, client: boolean,
       t.hello = HELLO_BAD;
       return;
     }
-    st.offered = v;
     // Threat catalogue: a client that offers at most TLS 1.1 (or SSL) cannot negotiate better.
     if (v < TLS_1_2) flow.threat(Threat.TLS_OLD_VERSION, `client offers at most ${versionName(v)}`);
   } else {
@@ -110,7 +105,6 @@ function finishHello(st: TlsState, t: Direction, flow: DpiFlow, client: boolean,
       t.hello = HELLO_BAD;
       return;
     }
-    st.negotiated = v;
     flow.meta.tlsVersion = v;
     if (v < TLS_1_2) flow.threat(Threat.TLS_OLD_VERSION, `negotiated ${versionName(v)}`);
     // RFC 8446 §2: with TLS 1.3 everything after the ServerHello is encrypted, both ways.
@@ -260,8 +254,6 @@ const tls: DpiParser & { slot: number } = {
         if (v < 0) return NO_MATCH;
         flow.threat(Threat.TLS_OLD_VERSION, `SSLv2-format ClientHello offering ${versionName(v)}`);
         st = new TlsState();
-        st.sslv2 = true;
-        st.offered = v;
         // The client's later bytes are not records until the server answers in kind.
         st.c.broken = true;
         flow.state[this.slot] = st;
