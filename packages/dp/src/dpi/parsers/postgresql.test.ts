@@ -10,6 +10,10 @@ const STARTUP = '000000260003000075736572006f727978006461746162617365006d61696c7
 const STARTUP_PSQL =
   '000000500003000075736572007465737400646174616261736500706f737467726573006170706c69636174696f6e5f6e616d65007073716c00636c69656e745f656e636f64696e6700555446380000';
 const AUTH_MD5 = '520000000c00000005ad44ff54';
+/** AuthenticationOk, ParameterStatus client_encoding and server_version, ReadyForQuery (pgsql.pcap). */
+const AUTH_OK_PARAMS =
+  '520000000800000000' + '530000001c636c69656e745f656e636f64696e6700554e49434f444500' +
+  '530000001973657276' + '65725f76657273696f6e00372e342e3600' + '5a0000000549';
 const SSL_REQUEST = '0000000804d2162f';
 const GSSENC_REQUEST = '0000000804d21630';
 const CANCEL = '0000001004d2162e00001c2a1b2c3d4e';
@@ -57,6 +61,17 @@ describe('postgresql', () => {
     expect(run(p, [[false, '5a0000000558']])[0]).toBe(NO_MATCH);
     expect(run(p, [[true, '530000000500']])[0]).toBe(NO_MATCH);
     expect(run(p, [[true, QUERY], [false, '7a0000000549']])[0]).toBe(NO_MATCH);
+  });
+
+  it('follows to read the startup after an SSLRequest refused and the server version', () => {
+    const [v, , f] = run(p, [[true, SSL_REQUEST], [false, '4e']]);
+    expect(v).toBe(MATCH);
+        expect(p.follow(f, hex(STARTUP_PSQL), 0, STARTUP_PSQL.length / 2, true)).toBe(true);
+    expect(f.meta.detail).toBe('user=test database=postgres');
+    expect(p.follow(f, hex(AUTH_OK_PARAMS), 0, AUTH_OK_PARAMS.length / 2, false)).toBe(false);
+    expect(f.meta.banner).toBe('PostgreSQL 7.4.6');
+    // Broken payloads are ignored without throwing.
+    for (let n = 0; n < 40; n++) expect(() => p.follow(f, hex(AUTH_OK_PARAMS).subarray(0, n), 0, n, false)).not.toThrow();
   });
 
   it('never matches foreign or random payloads, nor truncated messages', () => {

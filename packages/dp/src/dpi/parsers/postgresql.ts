@@ -142,6 +142,31 @@ function startup(flow: DpiFlow, b: Uint8Array, off: number, len: number): boolea
   return true;
 }
 
+/** ParameterStatus name (with its NUL) that carries the server's version. */
+const SERVER_VERSION = 'SERVER_VERSION\0';
+/** Payloads after the match within which the startup parameters and server version are looked for. */
+const FOLLOW_PACKETS = 12;
+
+/**
+ * "ParameterStatus" ('S', String name, String value) named server_version, reported by the backend
+ * after authentication ("Message Flow", Start-up): copied into meta.banner.
+ */
+function serverVersion(flow: DpiFlow, b: Uint8Array, off: number, len: number): void {
+  const end = off + len;
+  for (let p = off; p + 5 <= end; ) {
+    const n = u32be(b, p + 1);
+    if (n < 4 || p + 1 + n > end) return;
+    const s = p + 5;
+    if (b[p] === 0x53 && equalsUpper(b, s, SERVER_VERSION.length, SERVER_VERSION)) {
+      const v = s + SERVER_VERSION.length;
+      const nul = indexOf(b, v, p + 1 + n, 0);
+      if (nul > v && isPrintable(b, v, nul - v)) flow.meta.banner = `PostgreSQL ${latin1(b, v, nul - v)}`;
+      return;
+    }
+    p += 1 + n;
+  }
+}
+
 const parser = {
   app: App.PostgreSQL,
   name: 'postgresql',
@@ -170,6 +195,20 @@ const parser = {
     const seen = st | (fromClient ? CLIENT_OK : SERVER_OK);
     flow.state[this.slot] = seen;
     return (seen & (CLIENT_OK | SERVER_OK)) === (CLIENT_OK | SERVER_OK) ? MATCH : CONTINUE;
+  },
+  /**
+   * After an SSLRequest or GSSENCRequest answered 'N' the StartupMessage follows in clear text;
+   * either way the backend announces its version once authentication succeeds.
+   */
+  follow(flow: DpiFlow, b: Uint8Array, off: number, len: number, fromClient: boolean): boolean {
+    if (fromClient) {
+      if (flow.meta.detail === undefined && len >= 8 && u32be(b, off) === len && u32be(b, off + 4) >>> 16 === PROTO_3) {
+        startup(flow, b, off, len);
+      }
+    } else {
+      serverVersion(flow, b, off, len);
+    }
+    return flow.meta.banner === undefined && flow.clientPackets + flow.serverPackets < FOLLOW_PACKETS;
   },
 };
 
