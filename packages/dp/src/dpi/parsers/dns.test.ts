@@ -247,10 +247,12 @@ describe('dns parser', () => {
     expect(offer(f, false, hex(response('a.example', 1, [], 0x4242).replace(/0001$/, '2f01')))).toBe(MATCH);
   });
 
-  it('leaves NetBIOS, mDNS, LLMNR, SIP and RTP alone', () => {
+  it('leaves NetBIOS, mDNS, SIP and RTP alone', () => {
     expect(offer(flow(17, 137, 137), true, hex(NBNS))).toBe(NO_MATCH);
-    expect(offer(flow(17, 5353, 5353), true, hex(WA_QUERY))).toBe(NO_MATCH);
-    expect(offer(flow(17, 5355), true, hex(WA_QUERY))).toBe(NO_MATCH);
+    // mDNS: ID 0 on port 5353 (RFC 6762 §18.1); a DNS server on port 5353 answers random IDs.
+    expect(offer(flow(17, 5353, 5353), true, hex('0000' + WA_QUERY.slice(4)))).toBe(NO_MATCH);
+    expect(offer(flow(17, 5353), true, hex(WA_QUERY))).toBe(MATCH);
+    expect(offer(flow(6, 5353), true, hex(tcp('0000' + WA_QUERY.slice(4))))).toBe(MATCH);
     for (const m of [SIP, RTP]) {
       const f = flow(17, 5060, 5060);
       let v: Verdict = CONTINUE;

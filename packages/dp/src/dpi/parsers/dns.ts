@@ -38,9 +38,8 @@ const MAX_TRIES = 4;
 const NETBIOS_MIN_AP = 24;
 
 const PORT_DNS = 53;
-/** Multicast DNS (RFC 6762) and LLMNR (RFC 4795) reuse the format but are other protocols. */
+/** Multicast DNS (RFC 6762) reuses the format on UDP 5353 but is another protocol. */
 const PORT_MDNS = 5353;
-const PORT_LLMNR = 5355;
 
 /** Per-session state. */
 class DnsState {
@@ -128,7 +127,6 @@ const dns = {
   slot: -1,
 
   classify(flow: DpiFlow, b: Uint8Array, off: number, len: number, fromClient: boolean): Verdict {
-    if (flow.serverPort === PORT_MDNS || flow.serverPort === PORT_LLMNR) return NO_MATCH;
     const st = stateOf(flow, this.slot);
     let msg = off;
     let msgLen = len;
@@ -145,6 +143,9 @@ const dns = {
     const grade = judgeMessage(b, msg, msgLen, whole, m, s, rr);
     if (m.nameResult === NAME_LOOP) flow.threat(Threat.DNS_LOOP_POINTER, `question name pointer at ${s.loopAt}`);
     if (m.hasQuestion && isNetbiosName(b, m.qName)) return NO_MATCH;
+    // RFC 6762 §18.1: multicast queries and responses carry ID 0; a unicast DNS server on port
+    // 5353 (a common non-standard port) answers resolvers that pick random IDs (RFC 5452 §4).
+    if (flow.l4 === 17 && m.id === 0 && (flow.serverPort === PORT_MDNS || flow.clientPort === PORT_MDNS)) return NO_MATCH;
     // RFC 1035 §4.2: port 53 supports (never replaces) what the bytes say.
     const portHint = flow.serverPort === PORT_DNS || flow.clientPort === PORT_DNS;
     // RFC 1035 §7.3: a response carries the ID of the query it answers.
