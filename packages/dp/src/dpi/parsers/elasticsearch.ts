@@ -20,6 +20,7 @@ const MAX_VERSION = 100_000_000;
 const VARIABLE_HEADER_SINCE = 7_060_000;
 /** Transport messages are bounded well below this while classifying. */
 const MAX_SIZE = 1 << 30;
+/** Payloads (both directions) offered before giving up: mid-stream, the first may continue an earlier message. */
 const MID_STREAM_TRIES = 4;
 
 /** A message header at the start of the payload; whole or split over segments. */

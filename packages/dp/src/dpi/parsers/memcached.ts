@@ -15,9 +15,11 @@ const REPLY = 2;
 const BINARY = 2 ** 40;
 
 const MAX_KEY = 250;
+/** Largest binary body accepted while classifying: the default item size limit (1 MiB) plus headroom. */
+const MAX_BINARY_BODY = 2 * 1024 * 1024;
 const MAX_LINE = 2048;
 
-/** Token kinds for command syntax: key, unsigned number, signed number (exptime), flag, any. */
+/** Token kinds for command syntax: key (any token without whitespace or controls), unsigned number, signed number (exptime). */
 const KEY = 0x6b; // k
 const NUM = 0x6e; // n
 const INT = 0x69; // i
@@ -26,35 +28,35 @@ interface Syntax {
   readonly name: string;
   /** Fixed arguments, one kind letter each. */
   readonly args: string;
-  /** What may follow: 0 nothing but "noreply", 1 more keys, 2 any printable tokens. */
-  readonly rest: 0 | 1 | 2;
+  /** Whether more tokens (keys, meta flags, free text) may follow; otherwise only "noreply". */
+  readonly more: boolean;
 }
 
 /** "Commands" in protocol.txt (storage, retrieval, deletion, incr/decr, touch, gat, stats, meta). */
 const SYNTAX: readonly Syntax[] = [
-  { name: 'get', args: 'k', rest: 1 }, { name: 'gets', args: 'k', rest: 1 },
-  { name: 'gat', args: 'ik', rest: 1 }, { name: 'gats', args: 'ik', rest: 1 },
-  { name: 'set', args: 'knin', rest: 0 }, { name: 'add', args: 'knin', rest: 0 },
-  { name: 'replace', args: 'knin', rest: 0 }, { name: 'append', args: 'knin', rest: 0 },
-  { name: 'prepend', args: 'knin', rest: 0 }, { name: 'cas', args: 'kninn', rest: 0 },
-  { name: 'delete', args: 'k', rest: 0 }, { name: 'incr', args: 'kn', rest: 0 },
-  { name: 'decr', args: 'kn', rest: 0 }, { name: 'touch', args: 'ki', rest: 0 },
-  { name: 'stats', args: '', rest: 2 }, { name: 'version', args: '', rest: 0 },
-  { name: 'flush_all', args: '', rest: 2 }, { name: 'verbosity', args: 'n', rest: 0 },
-  { name: 'mg', args: 'k', rest: 2 }, { name: 'ms', args: 'kn', rest: 2 }, { name: 'md', args: 'k', rest: 2 },
-  { name: 'ma', args: 'k', rest: 2 }, { name: 'mn', args: '', rest: 0 },
+  { name: 'get', args: 'k', more: true }, { name: 'gets', args: 'k', more: true },
+  { name: 'gat', args: 'ik', more: true }, { name: 'gats', args: 'ik', more: true },
+  { name: 'set', args: 'knin', more: false }, { name: 'add', args: 'knin', more: false },
+  { name: 'replace', args: 'knin', more: false }, { name: 'append', args: 'knin', more: false },
+  { name: 'prepend', args: 'knin', more: false }, { name: 'cas', args: 'kninn', more: false },
+  { name: 'delete', args: 'k', more: false }, { name: 'incr', args: 'kn', more: false },
+  { name: 'decr', args: 'kn', more: false }, { name: 'touch', args: 'ki', more: false },
+  { name: 'stats', args: '', more: true }, { name: 'version', args: '', more: false },
+  { name: 'flush_all', args: '', more: true }, { name: 'verbosity', args: 'n', more: false },
+  { name: 'mg', args: 'k', more: true }, { name: 'ms', args: 'kn', more: true }, { name: 'md', args: 'k', more: true },
+  { name: 'ma', args: 'k', more: true }, { name: 'mn', args: '', more: false },
 ];
 
 /** Reply lines (protocol.txt, per command's "the server responds with"), same notation. */
 const REPLIES: readonly Syntax[] = [
-  { name: 'VALUE', args: 'knn', rest: 2 }, { name: 'END', args: '', rest: 0 }, { name: 'STORED', args: '', rest: 0 },
-  { name: 'NOT_STORED', args: '', rest: 0 }, { name: 'EXISTS', args: '', rest: 0 }, { name: 'NOT_FOUND', args: '', rest: 0 },
-  { name: 'DELETED', args: '', rest: 0 }, { name: 'TOUCHED', args: '', rest: 0 }, { name: 'OK', args: '', rest: 0 },
-  { name: 'ERROR', args: '', rest: 0 }, { name: 'CLIENT_ERROR', args: '', rest: 2 },
-  { name: 'SERVER_ERROR', args: '', rest: 2 }, { name: 'STAT', args: 'k', rest: 2 }, { name: 'VERSION', args: 'k', rest: 0 },
-  { name: 'HD', args: '', rest: 2 }, { name: 'VA', args: 'n', rest: 2 }, { name: 'EN', args: '', rest: 0 },
-  { name: 'NS', args: '', rest: 2 }, { name: 'EX', args: '', rest: 2 }, { name: 'NF', args: '', rest: 2 },
-  { name: 'MN', args: '', rest: 0 },
+  { name: 'VALUE', args: 'knn', more: true }, { name: 'END', args: '', more: false }, { name: 'STORED', args: '', more: false },
+  { name: 'NOT_STORED', args: '', more: false }, { name: 'EXISTS', args: '', more: false }, { name: 'NOT_FOUND', args: '', more: false },
+  { name: 'DELETED', args: '', more: false }, { name: 'TOUCHED', args: '', more: false }, { name: 'OK', args: '', more: false },
+  { name: 'ERROR', args: '', more: false }, { name: 'CLIENT_ERROR', args: '', more: true },
+  { name: 'SERVER_ERROR', args: '', more: true }, { name: 'STAT', args: 'k', more: true }, { name: 'VERSION', args: 'k', more: false },
+  { name: 'HD', args: '', more: true }, { name: 'VA', args: 'n', more: true }, { name: 'EN', args: '', more: false },
+  { name: 'NS', args: '', more: true }, { name: 'EX', args: '', more: true }, { name: 'NF', args: '', more: true },
+  { name: 'MN', args: '', more: false },
 ];
 
 function tokenOk(kind: number, b: Uint8Array, s: number, e: number): boolean {
@@ -103,10 +105,8 @@ function line(table: readonly Syntax[], b: Uint8Array, off: number, len: number)
     if (argc < syn.args.length) {
       if (!tokenOk(syn.args.charCodeAt(argc), b, t, e)) return -1;
       argc++;
-    } else if (syn.rest === 1) {
+    } else if (syn.more) {
       if (!tokenOk(KEY, b, t, e)) return -1;
-    } else if (syn.rest === 2) {
-      if (!tokenOk(0, b, t, e)) return -1;
     } else if (extra++ > 0 || !equalsUpper(b, t, e - t, 'NOREPLY') && !(e - t === 1 && b[t] === 0x30)) {
       return -1;
     }
@@ -130,7 +130,7 @@ function binaryHeader(b: Uint8Array, off: number, len: number, magic: number): n
   const body = u32be(b, off + 8);
   const keyLen = u16be(b, off + 2);
   const extLen = b[off + 4];
-  if (keyLen + extLen > body || body > len - 24 + (1 << 20)) return -1;
+  if (keyLen + extLen > body || body > MAX_BINARY_BODY) return -1;
   if (magic === 0x80 && 24 + body !== len) return -1;
   return b[off + 1] * 2 ** 32 + u32be(b, off + 12);
 }

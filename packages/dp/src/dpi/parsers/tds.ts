@@ -35,6 +35,7 @@ const TEXT_CHECK = 8;
 const MIN_TEXT = 4;
 /** 2.2.7 token types that may open a server response. */
 const RESPONSE_TOKENS: readonly number[] = [0x81, 0xa5, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xd1, 0xd2, 0xe3, 0xed, 0xee, 0xfd, 0xfe, 0xff, 0x79];
+/** Payloads (both directions) offered before giving up: mid-stream, the first may continue an earlier message. */
 const MID_STREAM_TRIES = 4;
 
 /** 2.2.6.5: option headers (token, offset, length; big-endian) whose data lies inside the message. */
@@ -103,9 +104,22 @@ function packetHeader(b: Uint8Array, off: number, len: number): number {
   if (len < HEADER || (b[off + 1] & ~STATUS_MASK) !== 0 || b[off + 7] !== 0) return -1;
   const size = u16be(b, off + 2);
   if (size <= HEADER || size > MAX_PACKET) return -1;
-  // An end-of-message packet is never followed by more of the same message in its segment.
+  // The last packet of a message (EOM) is small enough to arrive whole in the segment; a longer
+  // packet may continue in the next segment but must show enough of its body to be checked.
   if (b[off + 1] & EOM ? size > len : size > len && len < HEADER + 16) return -1;
   return size;
+}
+
+/** Client message bodies by packet type (2.2.1 "Client Messages"). */
+function clientMessage(type: number, b: Uint8Array, s: number, n: number, size: number): boolean {
+  switch (type) {
+    case PRELOGIN: return prelogin(b, s, n);
+    case LOGIN7: return login7(b, s, n, size);
+    case SQL_BATCH: return sqlBatch(b, s, n);
+    case RPC: return rpc(b, s, n);
+    case TRANSACTION_MANAGER: return allHeaders(b, s, n);
+    default: return false;
+  }
 }
 
 const parser = {
@@ -115,27 +129,13 @@ const parser = {
   slot: -1,
   classify(flow: DpiFlow, b: Uint8Array, off: number, len: number, fromClient: boolean): Verdict {
     const size = packetHeader(b, off, len);
-    const type = b[off];
-    const s = off + HEADER;
-    const n = Math.min(size, len) - HEADER;
-    let ok = false;
     if (size > 0) {
-      if (!fromClient) {
-        ok = type === TABULAR_RESULT && (prelogin(b, s, n) || RESPONSE_TOKENS.includes(b[s]));
-        if (ok) return CONTINUE;
-      } else if (type === PRELOGIN) {
-        ok = prelogin(b, s, n);
-      } else if (type === LOGIN7) {
-        ok = login7(b, s, n, size);
-      } else if (type === SQL_BATCH) {
-        ok = sqlBatch(b, s, n);
-      } else if (type === RPC) {
-        ok = rpc(b, s, n);
-      } else if (type === TRANSACTION_MANAGER) {
-        ok = allHeaders(b, s, n);
-      }
+      const s = off + HEADER;
+      const n = Math.min(size, len) - HEADER;
+      if (fromClient && clientMessage(b[off], b, s, n, size)) return MATCH;
+      // 2.2.2 "Server Messages": a response proves little alone; wait for the client's next message.
+      if (!fromClient && b[off] === TABULAR_RESULT && (prelogin(b, s, n) || RESPONSE_TOKENS.includes(b[s]))) return CONTINUE;
     }
-    if (ok) return MATCH;
     return flow.clientPackets + flow.serverPackets < MID_STREAM_TRIES ? CONTINUE : NO_MATCH;
   },
 };

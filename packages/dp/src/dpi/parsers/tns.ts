@@ -29,6 +29,7 @@ const CONNECT_MIN = 34;
 const CONNECTING = 1;
 const CLIENT_DATA = 2;
 const SERVER_DATA = 4;
+/** Payloads (both directions) offered before giving up: mid-stream, the first may continue an earlier message. */
 const MID_STREAM_TRIES = 4;
 
 /**

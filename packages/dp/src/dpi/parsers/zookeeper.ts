@@ -31,6 +31,7 @@ const WORDS: readonly (readonly [string, string])[] = [
   ['mntr', 'zk_version\t'],
   ['envi', 'Environment:\n'],
   ['conf', 'clientPort='],
+  // "isro" answers exactly "rw" or "ro"; checked on its own below.
   ['isro', 'r'],
 ];
 /** "4lw.commands.whitelist": a command that is not enabled is answered with this sentence. */
