@@ -35,6 +35,10 @@ const STACKED = ['drop', 'delete', 'insert', 'update', 'select', 'shutdown', 'ex
 const FUNCTIONS = ['sleep', 'pg_sleep', 'benchmark', 'load_file', 'extractvalue', 'updatexml'].map(bytes);
 const MARKERS = ['information_schema', '@@version', 'xp_cmdshell', 'into outfile', 'into dumpfile'].map(bytes);
 
+/** First bytes of the keywords matched at a word start, so most positions are skipped at once. */
+const KEYWORD_START = new Uint8Array(256);
+for (const w of [UNION, WAITFOR, ...FUNCTIONS, ...MARKERS]) KEYWORD_START[w[0]] = 1;
+
 const SP = 0x20;
 const QUOTE = 0x27;
 const DQUOTE = 0x22;
@@ -200,7 +204,7 @@ function scan(s: Uint8Array, n: number): boolean {
         const len = STACKED[w].length;
         if (at(s, n, k, STACKED[w]) && (k + len === n || !isWord(s[k + len]))) return true;
       }
-    } else if (!isWord(prev) && prev !== 0x2e) {
+    } else if (KEYWORD_START[c] === 1 && !isWord(prev) && prev !== 0x2e) {
       if (at(s, n, i, UNION)) {
         let k = i + UNION.length;
         if (s[k] !== SP && s[k] !== 0x28) continue;
@@ -223,8 +227,19 @@ function scan(s: Uint8Array, n: number): boolean {
   return false;
 }
 
+/**
+ * Bytes without which no pattern above can match: every one needs a quote, a separator (space,
+ * '+', '(', ')', a comment), ';', or the '@'/'_' of a catalogue name, and '%' may encode any of
+ * them. Targets with none of these (most API paths) skip decoding altogether.
+ */
+const TRIGGER = new Uint8Array(256);
+for (const c of "'\" ;()@_%+*") TRIGGER[c.charCodeAt(0)] = 1;
+
 /** True when the request target b[o..o+n) carries an SQL injection pattern. */
 export function sqlInjection(b: Uint8Array, o: number, n: number): boolean {
+  let any = false;
+  for (let i = o; i < o + n && !any; i++) any = TRIGGER[b[i]] === 1;
+  if (!any) return false;
   let q = o + n;
   for (let i = o; i < o + n; i++) {
     if (b[i] === 0x3f) {
