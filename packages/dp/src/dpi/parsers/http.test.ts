@@ -53,6 +53,22 @@ describe('http parser', () => {
     expect(f.threats).toEqual([]);
   });
 
+  it('frames bodies by method and status (RFC 9112 §6.3)', () => {
+    const f = request('HEAD /a HTTP/1.1\r\nHost: h\r\n\r\n');
+    // A HEAD response announces a length it does not send; the next response follows at once.
+    expect(follow(f, false, 'HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nHTTP/1.1 304 Not Modified\r\n\r\n')).toBe(true);
+    expect(follow(f, true, 'GET /b HTTP/1.1\r\n\r\n')).toBe(true);
+    expect(follow(f, false, 'HTTP/1.1 200 OK\r\nServer: late\r\n\r\nbody until close')).toBe(true);
+    expect(f.meta.server).toBe('late');
+    // A 2xx to CONNECT turns the connection into a tunnel: nothing more to read.
+    const g = request('CONNECT db:5432 HTTP/1.1\r\nHost: db:5432\r\n\r\n');
+    expect(follow(g, false, 'HTTP/1.1 200 Connection Established\r\n\r\n')).toBe(false);
+    // Lost framing (a bad chunk size) ends that direction quietly.
+    const h = request('POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+    expect(follow(h, false, 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n')).toBe(true);
+    expect(h.threats).toEqual([]);
+  });
+
   it('reassembles lines split across segments', () => {
     const f = newFlow();
     expect(offer(http, f, true, ascii('GE'))).toBe(CONTINUE);
