@@ -1,9 +1,9 @@
 /**
  * DNS over UDP and TCP (RFC 1035 §4.2). A session is DNS when a message reads as DNS throughout
- * (dns-message GOOD). A message with a legal header but anomalies (damaged, fuzzed or unusual) is
- * accepted when port 53 supports it, or when it answers the query the other side sent with a
- * readable question; the port alone never decides. After the match every later message is read
- * for names, answers and threats.
+ * (dns-message GOOD). A message whose header is legal (assigned opcode and RCODE) but which has
+ * anomalies — damaged, fuzzed or unusual — is accepted when port 53 supports it, or when it
+ * answers the query the other side sent and its question is readable. Without a legal header the
+ * port never decides. After the match every later message is read for names, answers and threats.
  */
 import { Threat } from '../../threat/catalog.js';
 import { App } from '../apps.js';
@@ -79,13 +79,15 @@ function isNetbiosName(b: Uint8Array, p: number): boolean {
   return ap >= NETBIOS_MIN_AP;
 }
 
-/** Where the next message of a TCP direction starts and how long it is; sets `tcpLen`/`tcpAvail`. */
+/** Output of `tcpMessage`: the message's announced length and how much of it this segment holds. */
 let tcpLen = 0;
 let tcpAvail = 0;
 
 /**
  * Locate a message at the start of a TCP segment. Returns its offset, or -1 when this segment
  * holds none (a lone length prefix, or the rest of a message whose start was already seen).
+ * A message split over segments is read from its first segment only: buffering the rest would
+ * cost memory per session for what is, in practice, a zone transfer's bulk.
  */
 function tcpMessage(st: DnsState, b: Uint8Array, off: number, len: number, fromClient: boolean): number {
   const skip = fromClient ? st.skipC : st.skipS;
