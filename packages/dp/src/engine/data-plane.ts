@@ -386,6 +386,11 @@ export class DataPlane {
     this.nextReport = Math.min(this.nextReport, this.lastTs + seconds);
   }
 
+  /** Capture time (s) when tick() next has work: the next sweep second or report, 0 before the first tick. */
+  get nextDue(): number {
+    return this.nextSweep === 0 ? 0 : Math.min(this.nextSweep, this.nextReport);
+  }
+
   /** Periodic work, driven by capture time. */
   tick(now: number): void {
     if (this.nextSweep === 0) {

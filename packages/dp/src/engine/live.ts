@@ -55,8 +55,20 @@ export class LiveDataPlane {
       }
       this.drain();
     });
-    this.timer = setInterval(() => this.dp.tick(Date.now() / 1000), 1000);
+    this.scheduleTick();
     this.statsTimer = setInterval(() => this.sendStats(), 10_000);
+  }
+
+  /**
+   * Ticks when the DP next has work rather than on a fixed 1 s beat: a beat would hold each report
+   * back by up to a second past its interval, past the 6 s in which the agent expects it.
+   */
+  private scheduleTick(): void {
+    const wait = Math.max(0, this.dp.nextDue * 1000 - Date.now());
+    this.timer = setTimeout(() => {
+      this.dp.tick(Date.now() / 1000);
+      this.scheduleTick();
+    }, wait);
   }
 
   private drain(): void {
@@ -120,7 +132,7 @@ export class LiveDataPlane {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.capture?.unwatch();
     this.drain();
