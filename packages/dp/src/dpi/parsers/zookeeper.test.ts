@@ -7,12 +7,14 @@ import kafka from './kafka.js';
 const p = slotted(zookeeper);
 const a = (s: string): string => Buffer.from(s, 'latin1').toString('hex');
 
-// Crafted from zookeeper.jute: ConnectRequest {protocolVersion 0, lastZxidSeen 0, timeOut 30000,
-// sessionId 0, passwd 16 zero bytes, readOnly false} and the ConnectResponse granting session 0x1000a.
-const CONNECT = '0000002d' + '00000000' + '0000000000000000' + '00007530' + '0000000000000000' + '00000010' + '00'.repeat(16) + '00';
+// Captured from ZooKeeper 3.8.0 (Debian's zookeeper package, zkCli.sh): ConnectRequest
+// {protocolVersion 0, lastZxidSeen 0, timeOut 30000, sessionId 0, passwd 16 zero bytes, readOnly
+// false} and the ConnectResponse granting session 0x0100001a2a150000. CONNECT_OLD drops readOnly
+// as pre-3.4 clients do.
+const CONNECT = '0000002d000000000000000000000000000075300000000000000000000000100000000000000000000000000000000000';
 const CONNECT_OLD = '0000002c' + CONNECT.slice(8, -2);
-const CONNECTED = '00000025' + '00000000' + '00007530' + '000000000001000a' + '00000010' + '5a'.repeat(16) + '00';
-const RECONNECT = CONNECT.replace('00007530' + '0000000000000000' + '00000010' + '00'.repeat(16), '00007530' + '000000000001000a' + '00000010' + '5a'.repeat(16));
+const CONNECTED = '0000002500000000000075300100001a2a15000000000010a1e3d81b1ac3dcfae7394137f379616900';
+const RECONNECT = CONNECT.replace('00007530' + '0000000000000000' + '00000010' + '00'.repeat(16), '00007530' + '0100001a2a150000' + '00000010' + 'a1e3d81b1ac3dcfae7394137f3796169');
 
 describe('zookeeper', () => {
   it('matches a ConnectRequest answered by a ConnectResponse', () => {
@@ -32,10 +34,10 @@ describe('zookeeper', () => {
     expect(run(p, [[false, CONNECTED]])[0]).toBe(NO_MATCH);
   });
 
-  it('matches four-letter words answered with their text', () => {
+  it('matches four-letter words answered with their text (answers as ZooKeeper 3.8.0 sends them)', () => {
     expect(run(p, [[true, a('ruok')], [false, a('imok')]])[0]).toBe(MATCH);
-    expect(run(p, [[true, a('srvr')], [false, a('Zookeeper version: 3.8.4-9316c2a7a97e1666d8f4593f34dd6fc36ecc436c, built on 2024-02-12\n')]])[0]).toBe(MATCH);
-    expect(run(p, [[true, a('mntr')], [false, a('zk_version\t3.8.4\n')]])[0]).toBe(MATCH);
+    expect(run(p, [[true, a('srvr')], [false, a('Zookeeper version: 3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC\n')]])[0]).toBe(MATCH);
+    expect(run(p, [[true, a('mntr')], [false, a('zk_version\t3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC\n')]])[0]).toBe(MATCH);
     expect(run(p, [[true, a('isro')], [false, a('rw')]])[0]).toBe(MATCH);
     expect(run(p, [[true, a('stat')], [false, a('stat is not executed because it is not in the whitelist.\n')]])[0]).toBe(MATCH);
     expect(run(p, [[true, a('ruok')], [false, a('HTTP/1.1 400 Bad Request\r\n')]])[0]).toBe(NO_MATCH);
