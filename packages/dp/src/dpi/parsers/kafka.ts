@@ -16,8 +16,10 @@ const MAX_API_VERSION = 20;
 const MAX_REQUEST = 100 * 1024 * 1024;
 /** "client.id" strings are short in practice; the header allows 32,767 bytes. */
 const MAX_CLIENT_ID = 255;
-/** flow.state: PENDING + correlation id of a request whose response is awaited. */
-const PENDING = 2 ** 33;
+/**
+ * flow.state holds the correlation id of a request whose response is awaited (undefined: none).
+ * Stored as is: clients count ids up from 0, so they stay small integers and never box.
+ */
 
 /** request_api_key and request_api_version of a request header at b[o ..). */
 function apiOk(b: Uint8Array, o: number): boolean {
@@ -38,7 +40,7 @@ const parser = {
       const pending = flow.state[this.slot];
       // Mid-stream the server may be seen first; the client's next request decides.
       if (pending === undefined) return CONTINUE;
-      return PENDING + u32be(b, off + 4) === pending ? MATCH : NO_MATCH;
+      return u32be(b, off + 4) === pending ? MATCH : NO_MATCH;
     }
     if (len < 14 || size < 10 || size > MAX_REQUEST || !apiOk(b, off + 4)) return NO_MATCH;
     // client_id: INT16 length then bytes; required non-empty so zero-filled binary cannot pass.
@@ -52,7 +54,7 @@ const parser = {
       // Pipelined requests: the next one must start with a plausible size and api key/version.
       return end - next >= 8 && u32be(b, next) >= 10 && u32be(b, next) <= MAX_REQUEST && apiOk(b, next + 4) ? MATCH : NO_MATCH;
     }
-    flow.state[this.slot] = PENDING + u32be(b, off + 8);
+    flow.state[this.slot] = u32be(b, off + 8);
     return CONTINUE;
   },
 };

@@ -24,8 +24,7 @@ const HEADER = 16;
 const MAX_MESSAGE = 48_000_000;
 /** OP_MSG "flagBits": checksumPresent (0), moreToCome (1), exhaustAllowed (16); others must be 0. */
 const MSG_FLAGS = 0x00010003;
-/** flow.state: REQUEST + requestID of the last request waiting for its response. */
-const REQUEST = 2 ** 33;
+/** flow.state: the requestID (as int32) of the last request waiting for its response; undefined: none. */
 
 /** Length of a BSON value of `type` at b[p ..) or -1 ("Specification", element production). */
 function valueLength(type: number, b: Uint8Array, p: number, end: number): number {
@@ -161,11 +160,11 @@ const parser = {
       if (!request) return NO_MATCH;
       if (whole && (op === OP_MSG ? opMsg(b, off, end) : op === OP_QUERY && opQuery(b, off, end))) return MATCH;
       if (whole && (op === OP_MSG || op === OP_QUERY)) return NO_MATCH;
-      flow.state[this.slot] = REQUEST + u32le(b, off + 4);
+      flow.state[this.slot] = i32le(b, off + 4);
       return CONTINUE;
     }
     if (op !== OP_REPLY && op !== OP_MSG && op !== OP_COMPRESSED) return NO_MATCH;
-    if (flow.state[this.slot] === REQUEST + u32le(b, off + 8)) return MATCH;
+    if (flow.state[this.slot] === i32le(b, off + 8)) return MATCH;
     if (whole && (op === OP_MSG ? opMsg(b, off, end) : op === OP_REPLY && opReply(b, off, end))) return MATCH;
     return whole ? NO_MATCH : CONTINUE;
   },

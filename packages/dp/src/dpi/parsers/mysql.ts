@@ -62,7 +62,7 @@ function comQuery(b: Uint8Array, off: number, len: number): boolean {
   while (w < end && ((b[w] >= 0x41 && b[w] <= 0x5a) || (b[w] >= 0x61 && b[w] <= 0x7a))) w++;
   if (w < end && b[w] !== 0x20 && b[w] !== 0x0a && b[w] !== 0x09 && b[w] !== 0x0d) return false;
   let verb = false;
-  for (const s of SQL_VERBS) if (equalsUpper(b, q, w - q, s)) verb = true;
+  for (let i = 0; i < SQL_VERBS.length && !verb; i++) verb = equalsUpper(b, q, w - q, SQL_VERBS[i]);
   if (!verb) return false;
   for (let i = q; i < end; i++) {
     const c = b[i];

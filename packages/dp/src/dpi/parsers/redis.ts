@@ -78,7 +78,7 @@ function command(b: Uint8Array, off: number, len: number): number {
     const data = e + 2;
     if (i === 0) {
       let known = false;
-      for (const c of COMMANDS) if (equalsUpper(b, data, n, c)) known = true;
+      for (let k = 0; k < COMMANDS.length && !known; k++) known = equalsUpper(b, data, n, COMMANDS[k]);
       if (!known || data + n + 2 > end) return BAD;
     }
     if (data + n + 2 > end) return STARTED;

@@ -81,7 +81,8 @@ const parser = {
     }
     if (st === CONNECTING) return connect(b, off, len, false) ? MATCH : NO_MATCH;
     if (st < WORD) return NO_MATCH;
-    const [word, answer] = WORDS[st - WORD];
+    const word = WORDS[st - WORD][0];
+    const answer = WORDS[st - WORD][1];
     if (word === 'isro') return len === 2 && (b[off + 1] === 0x77 || b[off + 1] === 0x6f) && b[off] === 0x72 ? MATCH : NO_MATCH;
     if (startsWith(b, off, end, answer)) return MATCH;
     return startsWith(b, off, end, word) && startsWith(b, off + 4, end, NOT_ENABLED) ? MATCH : NO_MATCH;
