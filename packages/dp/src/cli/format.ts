@@ -16,8 +16,8 @@ export function flowJson(f: FlowRecord): string {
     state: f.state,
   };
   if (m) {
-    const { app: _app, ...rest } = m;
-    Object.assign(o, rest);
+    // DPI findings never replace the flow's own fields (endpoints, counters).
+    for (const [k, v] of Object.entries(m)) if (k !== 'app' && !(k in o)) o[k] = v;
   }
   if (f.verdict !== undefined) {
     o.verdict = f.verdict;

@@ -70,6 +70,22 @@ describe('frame decoder', () => {
     expect(p.dport).toBe(53);
   });
 
+  it('decodes 6in4 and IP-in-IP tunnels', () => {
+    const inner = buildFrame({ src: 'fd00::1', dst: 'fd00::2', proto: 'udp', sport: 40000, dport: 514, payload: '<13>hi' }).subarray(14);
+    const outer = buildFrame({ src: '10.0.0.1', dst: '10.0.0.2', proto: 'udp', payload: inner });
+    // Turn the outer UDP into protocol 41 carrying the IPv6 packet directly after the IPv4 header.
+    const sixin4 = new Uint8Array(14 + 20 + inner.length);
+    sixin4.set(outer.subarray(0, 34), 0);
+    sixin4[14 + 9] = 41;
+    sixin4[14 + 2] = (20 + inner.length) >> 8;
+    sixin4[14 + 3] = (20 + inner.length) & 255;
+    sixin4.set(inner, 34);
+    expect(decode(sixin4)).toBe(0);
+    expect(p.tunnelled).toBe(true);
+    expect(formatAddress(p.src)).toBe('fd00::1');
+    expect(p.dport).toBe(514);
+  });
+
   it('decodes the inner frame of VXLAN', () => {
     const inner = buildFrame({ src: '192.168.0.1', dst: '192.168.0.2', proto: 'tcp', sport: 1234, dport: 443, flags: 'S' });
     const vx = new Uint8Array(8 + inner.length);

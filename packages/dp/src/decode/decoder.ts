@@ -17,6 +17,8 @@ const ETH_MPLS = 0x8847;
 const PPP_IPV4 = 0x0021;
 const PPP_IPV6 = 0x0057;
 const VXLAN_PORT = 4789;
+const IPPROTO_IPV4_IN_IP = 4;
+const IPPROTO_IPV6_IN_IP = 41;
 /** VXLAN inside VXLAN is legal but pointless; stop after one level so a crafted frame can't loop. */
 const MAX_TUNNEL_DEPTH = 1;
 
@@ -213,6 +215,12 @@ function decodeL4(buf: Uint8Array, off: number, end: number, payloadWire: number
   }
   p.isFragment = false;
   const avail = end - off;
+  if ((p.proto === IPPROTO_IPV4_IN_IP || p.proto === IPPROTO_IPV6_IN_IP) && depth < MAX_TUNNEL_DEPTH && avail > 0) {
+    // IP-in-IP and 6in4 (RFC 2003, RFC 4213): the inner packet is the conversation.
+    const r = decodeIp(buf, off, end, p, depth + 1);
+    if (r === 0) p.tunnelled = true;
+    return r;
+  }
   switch (p.proto) {
     case IPPROTO_TCP: {
       if (avail < 20) return Malformed.truncatedL4;

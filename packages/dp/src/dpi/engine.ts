@@ -40,8 +40,15 @@ export class DpiSession implements DpiFlow {
     this.alive = new Uint8Array(parserCount);
   }
 
+  /**
+   * Threats raised while parsers still compete are held until the call's verdict: only the
+   * parser that claims the session may report (a DNS parser must not flag a TLS flow's bytes).
+   */
+  pendingThreats: (number | string)[] = [];
+
   threat(id: number, detail: string): void {
-    if (this.reporter) this.reporter(this.row, id, detail);
+    if (this.winner < 0) this.pendingThreats.push(id, detail);
+    else if (this.reporter) this.reporter(this.row, id, detail);
   }
 }
 
@@ -150,8 +157,11 @@ export class DpiEngine {
     for (let i = 0; i < parsers.length; i++) {
       if (s.alive[i] === 0) continue;
       const v = parsers[i].classify(s, data, off, len, fromClient);
+      const held = s.pendingThreats;
+      if (held.length > 0) s.pendingThreats = [];
       if (v === MATCH) {
         s.winner = i;
+        for (let k = 0; k < held.length; k += 2) s.threat(held[k] as number, held[k + 1] as string);
         if (s.meta.app === 0) s.meta.app = parsers[i].app;
         s.budget = FOLLOW_PACKETS;
         return parsers[i].follow ? DpiStatus.busy : DpiStatus.done;

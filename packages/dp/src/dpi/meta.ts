@@ -12,7 +12,8 @@ export interface FlowMeta {
   method?: string;
   path?: string;
   status?: number;
-  server?: string;
+  /** HTTP `Server` header (named apart from the flow's server endpoint). */
+  serverSoftware?: string;
   userAgent?: string;
   /** DNS: queried names and answers (name → addresses), feeds FQDN rules. */
   dnsNames?: string[];

@@ -38,7 +38,7 @@ describe('http parser', () => {
     expect(GWS_301.length).toBe(528);
     expect(follow(f, false, GWS_301)).toBe(true);
     expect(f.meta.status).toBe(301);
-    expect(f.meta.server).toBe('gws');
+    expect(f.meta.serverSoftware).toBe('gws');
     expect(f.threats).toEqual([]);
     expect(http.app).toBe(App.HTTP);
   });
@@ -46,7 +46,7 @@ describe('http parser', () => {
   it('matches a response seen first and keeps reading keep-alive messages', () => {
     const f = newFlow();
     expect(offer(http, f, false, ascii('HTTP/1.0 200 OK\r\nServer: nginx/1.25\r\nContent-Length: 5\r\n\r\nhello'))).toBe(MATCH);
-    expect(f.meta).toMatchObject({ status: 200, server: 'nginx/1.25' });
+    expect(f.meta).toMatchObject({ status: 200, serverSoftware: 'nginx/1.25' });
     expect(follow(f, true, 'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\nHost: y\r\n\r\n')).toBe(true);
     expect(f.meta.host).toBe('x');
     expect(follow(f, false, 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nHTTP/1.1 404 Not Found\r\n\r\n')).toBe(true);
@@ -59,7 +59,7 @@ describe('http parser', () => {
     expect(follow(f, false, 'HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nHTTP/1.1 304 Not Modified\r\n\r\n')).toBe(true);
     expect(follow(f, true, 'GET /b HTTP/1.1\r\n\r\n')).toBe(true);
     expect(follow(f, false, 'HTTP/1.1 200 OK\r\nServer: late\r\n\r\nbody until close')).toBe(true);
-    expect(f.meta.server).toBe('late');
+    expect(f.meta.serverSoftware).toBe('late');
     // A 2xx to CONNECT turns the connection into a tunnel: nothing more to read.
     const g = request('CONNECT db:5432 HTTP/1.1\r\nHost: db:5432\r\n\r\n');
     expect(follow(g, false, 'HTTP/1.1 200 Connection Established\r\n\r\n')).toBe(false);

@@ -314,7 +314,7 @@ function fieldLine(st: HttpState, t: Direction, flow: DpiFlow, b: Uint8Array, o:
       if (t.isRequest && meta.userAgent === undefined && vl > 0 && visible(b, v, vl)) meta.userAgent = latin1(b, v, vl < NAME_MAX ? vl : NAME_MAX);
       break;
     case F_SERVER:
-      if (!t.isRequest && meta.server === undefined && vl > 0 && visible(b, v, vl)) meta.server = latin1(b, v, vl < NAME_MAX ? vl : NAME_MAX);
+      if (!t.isRequest && meta.serverSoftware === undefined && vl > 0 && visible(b, v, vl)) meta.serverSoftware = latin1(b, v, vl < NAME_MAX ? vl : NAME_MAX);
       break;
     case F_CONTENT_LENGTH:
       contentLength(t, flow, b, v, vl);

@@ -141,7 +141,7 @@ function headers(flow: DpiFlow, d: Uint8Array, o: number, n: number, flags: numb
         if (meta.userAgent === undefined && vl > 0) meta.userAgent = latin1(v, vl < NAME_MAX ? vl : NAME_MAX);
         break;
       case H_SERVER:
-        if (meta.server === undefined && vl > 0) meta.server = latin1(v, vl < NAME_MAX ? vl : NAME_MAX);
+        if (meta.serverSoftware === undefined && vl > 0) meta.serverSoftware = latin1(v, vl < NAME_MAX ? vl : NAME_MAX);
         break;
       case H_STATUS:
         if (meta.status === undefined && vl === 3) meta.status = (v[0] - 0x30) * 100 + (v[1] - 0x30) * 10 + (v[2] - 0x30);
