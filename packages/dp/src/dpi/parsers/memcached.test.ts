@@ -18,6 +18,12 @@ const STAT_LINES =
 const BIN_GET = '80000003000000000000000' + '3deadbeef' + '0000000000000000' + '6b6579';
 const BIN_MISS = '81000000000000010000000' + '9deadbeef' + '0000000000000000' + '4e6f7420666f756e64';
 
+// memcached 1.6.18 (Debian) on a non-standard port: binary SET and GET with their responses.
+const REAL_BIN_SET = '80010001080000000000000a00000007000000000000000000000000000000006b76';
+const REAL_BIN_SET_OK = '810100000000000000000000000000070000000000000001';
+const REAL_BIN_GET = '8000000100000000000000010000000800000000000000006b';
+const REAL_BIN_GET_HIT = '8100000004000000000000050000000800000000000000010000000076';
+
 describe('memcached', () => {
   it('matches stats answered by STAT lines and keeps the server version', () => {
     const [v, , f] = run(p, [[true, STATS], [false, STAT_LINES]]);
@@ -38,6 +44,9 @@ describe('memcached', () => {
       ['version\r\n', 'VERSION 1.6.21\r\n'],
       ['mg key v\r\n', 'VA 5\r\nvalue\r\n'],
       ['mn\r\n', 'MN\r\n'],
+      // Meta commands as memcached 1.6.18 answers them.
+      ['ms mk 2\r\nhi\r\n', 'HD\r\n'],
+      ['mg nokey v\r\n', 'EN\r\n'],
     ];
     for (const [c, r] of pairs) expect(run(p, [[true, a(c)], [false, a(r)]])[0]).toBe(MATCH);
     expect(run(p, [[false, a('END\r\n')], [true, a('get key\r\n')]])[0]).toBe(MATCH);
@@ -49,6 +58,9 @@ describe('memcached', () => {
     expect(run(p, [[true, BIN_GET], [false, BIN_MISS]])[0]).toBe(MATCH);
     expect(run(p, [[true, BIN_GET], [false, BIN_MISS.replace('deadbeef', 'deadbeee')]])[0]).toBe(NO_MATCH);
     expect(run(p, [[true, BIN_GET.replace(/^80000003000000/, '80000003000100')]])[0]).toBe(NO_MATCH);
+    expect(run(p, [[true, REAL_BIN_SET], [false, REAL_BIN_SET_OK]])[0]).toBe(MATCH);
+    expect(run(p, [[true, REAL_BIN_GET], [false, REAL_BIN_GET_HIT]])[0]).toBe(MATCH);
+    expect(run(p, [[true, REAL_BIN_GET], [false, REAL_BIN_SET_OK]])[0]).toBe(NO_MATCH);
   });
 
   it('refuses wrong syntax, unknown words and replies alone', () => {
