@@ -14,6 +14,13 @@ const HELLO = a('*4\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n
 /** A SET whose value continues in the next segment. */
 const SET_STARTED = a('*3\r\n$3\r\nset\r\n$3\r\nkey\r\n$100\r\nabc');
 
+// redis-server 7.0.15 (Debian) answering HELLO 3 on a non-standard port.
+const REAL_HELLO_REPLY =
+  '25370d0a24360d0a7365727665720d0a24350d0a72656469730d0a24370d0a76657273696f6e0d0a24360d0a372e302e' +
+  '31350d0a24350d0a70726f746f0d0a3a330d0a24320d0a69640d0a3a340d0a24340d0a6d6f64650d0a2431300d0a7374' +
+  '616e64616c6f6e650d0a24340d0a726f6c650d0a24360d0a6d61737465720d0a24370d0a6d6f64756c65730d0a2a300d' +
+  '0a';
+
 describe('redis', () => {
   it('matches a whole command array of a known command', () => {
     for (const m of [PING, SET, HELLO]) expect(run(p, [[true, m]])[0]).toBe(MATCH);
@@ -24,6 +31,7 @@ describe('redis', () => {
     for (const r of ['+OK\r\n', '-ERR unknown command\r\n', ':42\r\n', '$-1\r\n', '$5\r\nvalue\r\n', '*2\r\n', '_\r\n', '#t\r\n', '%7\r\n']) {
       expect(run(p, [[true, SET_STARTED], [false, a(r)]])[0]).toBe(MATCH);
     }
+    expect(run(p, [[true, a('*2\r\n$5\r\nHELLO\r\n$1\r\n')], [false, REAL_HELLO_REPLY]])[0]).toBe(MATCH);
     // Server seen first, then the command.
     expect(run(p, [[false, a('+OK\r\n')], [true, SET_STARTED]])[0]).toBe(MATCH);
     expect(run(p, [[true, SET_STARTED], [false, a('HTTP/1.1 200 OK\r\n')]])[0]).toBe(NO_MATCH);
