@@ -1,8 +1,10 @@
 /**
  * Runs the parsers over sessions that are being classified. One DpiSession object exists per
  * session only while DPI looks at it (from its first payload until the app is decided and the
- * winner stops following), kept in a bounded pool; sessions beyond the pool stay "unknown" and
- * are counted, so memory never grows with hostile traffic.
+ * winner stops following), kept in a bounded pool. A classification in progress always wins over
+ * following a session already classified: when the pool is full, the oldest follower is retired
+ * to make room. Only when every pooled session is still being classified does a new one stay
+ * "unknown", counted in `overflow`, so memory never grows with hostile traffic.
  */
 import { newMeta, type FlowMeta } from './meta.js';
 import { MATCH, NO_MATCH, TCP, UDP, type DpiFlow, type DpiParser } from './parser.js';
@@ -11,9 +13,13 @@ import { PARSERS } from './registry.js';
 /** Payload packets a session gets to be classified before it is declared unknown. */
 const CLASSIFY_PACKETS = 16;
 /** Payload packets the winner may follow (metadata, threats) before DPI lets go of the session. */
-const FOLLOW_PACKETS = 256;
+const FOLLOW_PACKETS = 64;
+/** `alive` is a 32-bit mask. */
+const MAX_PARSERS = 31;
 
 export type ThreatReporter = (session: number, id: number, detail: string) => void;
+/** Told when the engine ends a follow early to make room; the holder must forget the handle. */
+export type RetireHandler = (row: number, meta: FlowMeta) => void;
 
 export class DpiSession implements DpiFlow {
   l4 = 0;
@@ -23,9 +29,8 @@ export class DpiSession implements DpiFlow {
   serverPackets = 0;
   meta: FlowMeta = newMeta();
   readonly state: unknown[];
-  /** Per parser: 1 while it is still a candidate. */
-  readonly alive: Uint8Array;
-  candidates = 0;
+  /** Bit i set while parser i is still a candidate. */
+  alive = 0;
   winner = -1;
   budget = 0;
   /** Next expected TCP sequence number per direction (0 client→server, 1 back); -1 = not yet known. */
@@ -34,20 +39,18 @@ export class DpiSession implements DpiFlow {
   /** Session row this classification belongs to (updated when the table moves rows). */
   row = -1;
   reporter: ThreatReporter | null = null;
-
-  constructor(parserCount: number) {
-    this.state = new Array(parserCount).fill(undefined);
-    this.alive = new Uint8Array(parserCount);
-  }
-
   /**
    * Threats raised while parsers still compete are held until the call's verdict: only the
    * parser that claims the session may report (a DNS parser must not flag a TLS flow's bytes).
    */
-  pendingThreats: (number | string)[] = [];
+  pendingThreats: (number | string)[] | null = null;
+
+  constructor(parserCount: number) {
+    this.state = new Array<unknown>(parserCount).fill(undefined);
+  }
 
   threat(id: number, detail: string): void {
-    if (this.winner < 0) this.pendingThreats.push(id, detail);
+    if (this.winner < 0) (this.pendingThreats ??= []).push(id, detail);
     else if (this.reporter) this.reporter(this.row, id, detail);
   }
 }
@@ -63,14 +66,21 @@ export class DpiEngine {
   readonly parsers: readonly DpiParser[];
   private readonly pool: (DpiSession | undefined)[] = [];
   private readonly free: number[] = [];
+  /** Handles of sessions that entered follow mode, oldest first (entries may be stale). */
+  private followers: number[] = [];
+  private followHead = 0;
   private live = 0;
-  /** Sessions that got no classification because the pool was full. */
+  /** Sessions that got no classification because the pool was full of classifications. */
   overflow = 0;
+  /** Follows ended early to make room for a classification. */
+  retired = 0;
+  onRetire: RetireHandler | null = null;
 
   constructor(
     private readonly maxSessions: number,
     parsers: readonly DpiParser[] = PARSERS,
   ) {
+    if (parsers.length > MAX_PARSERS) throw new RangeError(`at most ${MAX_PARSERS} DPI parsers, got ${parsers.length}`);
     // Slots index DpiFlow.state; a parser object belongs to one engine's numbering.
     this.parsers = parsers;
     parsers.forEach((p, i) => {
@@ -84,7 +94,7 @@ export class DpiEngine {
 
   /** Starts classifying a session; returns its handle or -1 when the pool is full. */
   open(l4: number, clientPort: number, serverPort: number, row: number, reporter: ThreatReporter): number {
-    if (this.live >= this.maxSessions) {
+    if (this.live >= this.maxSessions && !this.retireOldestFollower()) {
       this.overflow++;
       return -1;
     }
@@ -96,14 +106,9 @@ export class DpiEngine {
     const n = this.parsers.length;
     const s = new DpiSession(n);
     const mask = l4 === 6 ? TCP : l4 === 17 ? UDP : 0;
-    let c = 0;
-    for (let i = 0; i < n; i++) {
-      if (this.parsers[i].transports & mask) {
-        s.alive[i] = 1;
-        c++;
-      }
-    }
-    s.candidates = c;
+    let alive = 0;
+    for (let i = 0; i < n; i++) if (this.parsers[i].transports & mask) alive |= 1 << i;
+    s.alive = alive;
     s.l4 = l4;
     s.clientPort = clientPort;
     s.serverPort = serverPort;
@@ -126,6 +131,30 @@ export class DpiEngine {
     this.free.push(h);
     this.live--;
     return s.meta;
+  }
+
+  private retireOldestFollower(): boolean {
+    const q = this.followers;
+    while (this.followHead < q.length) {
+      const h = q[this.followHead++];
+      const s = this.pool[h];
+      if (s && s.winner >= 0) {
+        this.close(h);
+        this.retired++;
+        if (this.onRetire) this.onRetire(s.row, s.meta);
+        this.compactFollowers();
+        return true;
+      }
+    }
+    this.compactFollowers();
+    return false;
+  }
+
+  private compactFollowers(): void {
+    if (this.followHead > 4096 && this.followHead * 2 > this.followers.length) {
+      this.followers = this.followers.slice(this.followHead);
+      this.followHead = 0;
+    }
   }
 
   /**
@@ -155,23 +184,31 @@ export class DpiEngine {
     }
     const parsers = this.parsers;
     for (let i = 0; i < parsers.length; i++) {
-      if (s.alive[i] === 0) continue;
+      if ((s.alive & (1 << i)) === 0) continue;
       const v = parsers[i].classify(s, data, off, len, fromClient);
       const held = s.pendingThreats;
-      if (held.length > 0) s.pendingThreats = [];
-      if (v === MATCH) {
-        s.winner = i;
-        for (let k = 0; k < held.length; k += 2) s.threat(held[k] as number, held[k + 1] as string);
-        if (s.meta.app === 0) s.meta.app = parsers[i].app;
-        s.budget = FOLLOW_PACKETS;
-        return parsers[i].follow ? DpiStatus.busy : DpiStatus.done;
-      }
+      s.pendingThreats = null;
+      if (v === MATCH) return this.won(h, s, i, held);
       if (v === NO_MATCH) {
-        s.alive[i] = 0;
-        s.candidates--;
+        s.alive &= ~(1 << i);
+        // A parser that dropped out keeps nothing alive (its buffers may be kilobytes).
+        s.state[i] = undefined;
       }
     }
-    if (s.candidates === 0 || --s.budget <= 0) return DpiStatus.done;
+    if (s.alive === 0 || --s.budget <= 0) return DpiStatus.done;
+    return DpiStatus.busy;
+  }
+
+  private won(h: number, s: DpiSession, i: number, held: (number | string)[] | null): number {
+    const p = this.parsers[i];
+    s.winner = i;
+    s.alive = 1 << i;
+    for (let k = 0; k < s.state.length; k++) if (k !== i) s.state[k] = undefined;
+    if (s.meta.app === 0) s.meta.app = p.app;
+    s.budget = FOLLOW_PACKETS;
+    if (held) for (let k = 0; k < held.length; k += 2) s.threat(held[k] as number, held[k + 1] as string);
+    if (!p.follow) return DpiStatus.done;
+    this.followers.push(h);
     return DpiStatus.busy;
   }
 }

@@ -34,6 +34,11 @@ export interface DataPlaneOptions {
   flood?: FloodThresholds;
   /** DPI parsers (default: all of dpi/registry.ts). */
   parsers?: readonly DpiParser[];
+  /**
+   * Keep each session's DPI findings until it ends, for flow records (replay). Live reports do
+   * not carry them, so the live data plane leaves this off and saves the memory.
+   */
+  keepMeta?: boolean;
   onConnections?: (batch: ConnectionRecord[]) => void;
   onThreat?: (t: ThreatRecord) => void;
   /** Called when a session ends (idle, evicted, or flushed at the end). */
@@ -74,9 +79,13 @@ export interface DataPlaneCounters {
   sessionsEvicted: number;
   dpiActive: number;
   dpiOverflow: number;
+  dpiRetired: number;
   threats: number;
   unknownPort: number;
 }
+
+/** Distinct findings kept shared; past this the pool starts over (old rows keep their objects). */
+const MAX_INTERNED_META = 65_536;
 
 const DIR_NONE = 0;
 const DIR_INGRESS = 1;
@@ -106,6 +115,7 @@ export class DataPlane {
   private readonly wA = new Uint32Array(4);
   private readonly wB = new Uint32Array(4);
   private readonly announced = new Set<string>();
+  private readonly interned = new Map<string, FlowMeta>();
   private readonly malformedCounts = new Uint32Array(MALFORMED_REASONS.length);
   private reportInterval: number;
   private nextSweep = 0;
@@ -129,6 +139,11 @@ export class DataPlane {
       const port = this.ports.get(p.ifindex);
       this.threatLog.report(id, p.ts, port ? port.workloadId : '', formatEndpoint(p.src, p.sport), formatEndpoint(p.dst, p.dport), p.proto, 'unknown', detail);
     }, opts.flood);
+    this.dpi.onRetire = (row, meta) => {
+      this.table.dpi[row] = -1;
+      this.table.flags[row] |= F.dpiDone;
+      this.keep(row, meta);
+    };
     this.table.onMove = (from, to) => {
       const h = this.table.dpi[to];
       if (h >= 0) {
@@ -370,10 +385,27 @@ export class DataPlane {
       t.flags[row] |= F.dpiDone;
       if (meta) {
         if (meta.dnsAnswers) for (const a of meta.dnsAnswers) this.learnDns(a.name, a.addr);
-        if (hasFindings(meta)) t.meta[row] = meta;
+        this.keep(row, meta);
       }
       if (t.flags[row] & F.appPending) this.appDecided(row, true);
     }
+  }
+
+  /**
+   * Keeps a finished session's findings for its flow record. Identical findings (same host, path,
+   * SNI… across many sessions) share one interned object, so a million similar sessions do not
+   * hold a million copies.
+   */
+  private keep(row: number, meta: FlowMeta): void {
+    if (!this.opts.keepMeta || !hasFindings(meta)) return;
+    const key = JSON.stringify(meta);
+    let shared = this.interned.get(key);
+    if (!shared) {
+      if (this.interned.size >= MAX_INTERNED_META) this.interned.clear();
+      shared = meta;
+      this.interned.set(key, shared);
+    }
+    this.table.meta[row] = shared;
   }
 
   private learnDns(name: string, addr: string): void {
@@ -428,7 +460,7 @@ export class DataPlane {
     const h = t.dpi[row];
     if (h >= 0) {
       const meta = this.dpi.close(h);
-      if (meta && hasFindings(meta)) t.meta[row] = meta;
+      if (meta) this.keep(row, meta);
       t.dpi[row] = -1;
     }
     if (this.opts.onFlowEnd) this.opts.onFlowEnd(this.flowRecord(row, why));
@@ -541,6 +573,7 @@ export class DataPlane {
       sessionsEvicted: this.table.evicted,
       dpiActive: this.dpi.active,
       dpiOverflow: this.dpi.overflow,
+      dpiRetired: this.dpi.retired,
       threats: this.threatLog.total,
       unknownPort: this.unknownPort,
     };

@@ -33,6 +33,7 @@ export interface ReplaySummary {
 export function replayCapture(path: string, opts: ReplayOptions = {}): ReplaySummary {
   const dp = new DataPlane({
     sessions: opts.sessions,
+    keepMeta: opts.onFlow !== undefined,
     onFlowEnd: opts.onFlow,
     onThreat: opts.onThreat,
     onConnections: opts.onConnections,
