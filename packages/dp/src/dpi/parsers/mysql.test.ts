@@ -13,6 +13,8 @@ const GREETING_MYSQL8 =
   '4a0000000a382e302e3336000c00000031747567785f235600ffffff0200ffdf150000000000000000000070223e346d0f367c31226a7c0063616368696e675f736861325f70617373776f726400';
 const QUERY = '210000000373656c65637420404076657273696f6e5f636f6d6d656e74206c696d69742031';
 const COLUMN_COUNT = '020000010101280000020364656600000011404076657273696f6e5f636f6d6d656e7400000c210024000000fd000027000005000003fe000002000d0000040c5562756e74752032322e303405000005fe00000200';
+/** ERR_Packet 1130 (ER_HOST_NOT_PRIVILEGED) sent instead of the greeting. */
+const HOST_NOT_ALLOWED = '43000000ff6a04486f7374202731302e302e302e3527206973206e6f7420616c6c6f77656420746f20636f6e6e65637420746f2074686973204d61726961444220736572766572';
 const OK_REPLY = '0700000100000002000000';
 const ERR_REPLY = '18000001ff7a042334325330325461626c65206e6f7420666f756e64';
 
@@ -25,6 +27,14 @@ describe('mysql', () => {
     expect(v8).toBe(MATCH);
     expect(f8.meta.banner).toBe('8.0.36');
     expect(p.app).toBe(App.MySQL);
+  });
+
+  it('matches a server refusing the connection with its first packet', () => {
+    expect(run(p, [[false, HOST_NOT_ALLOWED]])[0]).toBe(MATCH);
+    // Another error code, and the same packet not first.
+    expect(run(p, [[false, HOST_NOT_ALLOWED.replace('ff6a04', 'ff6b04')]])[0]).toBe(NO_MATCH);
+    expect(run(p, [[false, OK_REPLY], [false, HOST_NOT_ALLOWED]])[0]).toBe(NO_MATCH);
+    expect(prefixMatches(p, false, hex(HOST_NOT_ALLOWED))).toBe(0);
   });
 
   it('matches a strict COM_QUERY mid-stream only with its first response', () => {

@@ -1,8 +1,8 @@
 /**
  * MySQL and MariaDB client/server protocol (MySQL Source Code Documentation, "Client/Server
- * Protocol"). A session is recognised by the server's first packet, Protocol::HandshakeV10, or,
- * when the capture missed the handshake, by a strict COM_QUERY answered by a well-formed first
- * response packet.
+ * Protocol"). A session is recognised by the server's first packet, Protocol::HandshakeV10 or an
+ * ERR_Packet refusing the connection, or, when the capture missed the handshake, by a strict
+ * COM_QUERY answered by a well-formed first response packet.
  */
 import { App } from '../apps.js';
 import { CONTINUE, MATCH, NO_MATCH, TCP, type DpiFlow, type DpiParser, type Verdict } from '../parser.js';
@@ -52,6 +52,18 @@ function greeting(flow: DpiFlow, b: Uint8Array, off: number, len: number): boole
   return true;
 }
 
+/**
+ * A server that refuses the connection sends an ERR_Packet instead of the greeting ("Connection
+ * Phase": ER_CON_COUNT_ERROR 1040, ER_HOST_IS_BLOCKED 1129, ER_HOST_NOT_PRIVILEGED 1130), without
+ * the SQL-state marker since no capabilities were agreed yet; the message is printable text.
+ */
+function refusal(b: Uint8Array, off: number, len: number): boolean {
+  const n = wholePacket(b, off, len, 0);
+  if (n < 4 || b[off + 4] !== 0xff) return false;
+  const code = u16le(b, off + 5);
+  return (code === 1040 || code === 1129 || code === 1130) && isPrintable(b, off + 7, n - 3);
+}
+
 /** "COM_QUERY": one whole packet, sequence 0, command 0x03, printable SQL starting with a known verb. */
 function comQuery(b: Uint8Array, off: number, len: number): boolean {
   const n = wholePacket(b, off, len, 0);
@@ -98,7 +110,8 @@ const parser = {
     if (!fromClient) {
       if (awaiting) return queryReply(b, off, len) ? MATCH : NO_MATCH;
       // The server speaks first: the greeting is the first payload it sends.
-      return flow.serverPackets === 1 && greeting(flow, b, off, len) ? MATCH : NO_MATCH;
+      if (flow.serverPackets !== 1) return NO_MATCH;
+      return greeting(flow, b, off, len) || refusal(b, off, len) ? MATCH : NO_MATCH;
     }
     if (awaiting) return CONTINUE;
     if (!comQuery(b, off, len)) return NO_MATCH;
