@@ -28,6 +28,9 @@ C6=fd00:200::1
 S6=fd00:200::2
 
 WORK=""
+# Only what this run created is removed: a name clash must never tear down someone else's namespace.
+NS_CREATED=()
+LINK_CREATED=0
 SSHD_RUN_CREATED=0
 TCPDUMP_PID=""
 SERVER_PIDS=()
@@ -43,28 +46,24 @@ cleanup() {
   for pid in "${SERVER_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   # Anything still alive inside our own namespaces was started by this run (daemons that
   # forked away from the tracked pid); it is ended by id before the namespaces go away.
-  for ns in "$NS_S" "$NS_C"; do
-    if ip netns list 2>/dev/null | grep -qw "^$ns"; then
-      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
-    fi
+  for ns in "${NS_CREATED[@]}"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
   done
-  local i
+  local i alive
   for i in $(seq 1 50); do
-    local alive=0
-    for ns in "$NS_S" "$NS_C"; do
-      if ip netns list 2>/dev/null | grep -qw "^$ns" && [ -n "$(ip netns pids "$ns" 2>/dev/null)" ]; then
-        alive=1
-      fi
+    alive=0
+    for ns in "${NS_CREATED[@]}"; do
+      [ -n "$(ip netns pids "$ns" 2>/dev/null)" ] && alive=1
     done
     [ "$alive" = 0 ] && break
     sleep 0.1
   done
-  for ns in "$NS_S" "$NS_C"; do
-    if ip netns list 2>/dev/null | grep -qw "^$ns"; then
-      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-      ip netns del "$ns" 2>/dev/null
-    fi
+  for ns in "${NS_CREATED[@]}"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+    ip netns del "$ns" 2>/dev/null
   done
+  # A veth pair that never made it into the namespaces is still in the host namespace.
+  [ "$LINK_CREATED" = 1 ] && ip link show "$IF_C" >/dev/null 2>&1 && ip link del "$IF_C"
   [ "$SSHD_RUN_CREATED" = 1 ] && rmdir /run/sshd 2>/dev/null
   [ -n "$WORK" ] && rm -rf "$WORK"
   exit "$rc"
@@ -73,11 +72,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 [ "$(id -u)" = 0 ] || die "must run as root (network namespaces, tcpdump)"
-for bin in ip tcpdump tshark ss curl openssl dig dnsmasq nginx redis-server redis-cli \
+for bin in /usr/bin/python3 ip tcpdump tshark xxd ss curl openssl dig dnsmasq nginx redis-server redis-cli \
            mariadbd mariadb-install-db mariadb sshd ssh ssh-keygen memcached memcstat memccp \
            mosquitto mosquitto_pub vsftpd setpriv; do
   command -v "$bin" >/dev/null || die "missing $bin (see README.md for the package list)"
 done
+# The SMTP server is Debian's python3-aiosmtpd, installed for the system interpreter.
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || die "missing python3-aiosmtpd"
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$PG_BIN/postgres" ] && command -v psql >/dev/null || die "missing postgresql server/client"
 
@@ -86,9 +87,13 @@ chmod 755 "$WORK"
 mkdir "$WORK/pcap"
 
 # ---------------------------------------------------------------- namespaces
+# Each step is recorded only after it succeeded (errexit stops the script on a failure).
 ip netns add "$NS_C"
+NS_CREATED+=("$NS_C")
 ip netns add "$NS_S"
+NS_CREATED+=("$NS_S")
 ip link add "$IF_C" type veth peer name "$IF_S"
+LINK_CREATED=1
 ip link set "$IF_C" netns "$NS_C"
 ip link set "$IF_S" netns "$NS_S"
 setup_ns() {
@@ -121,12 +126,13 @@ srv_stop() {
   unset 'SERVER_PIDS[-1]'
 }
 
-# Waits until something in the server namespace listens on PORT (tcp or udp), at most ~15 s.
+# Waits until at least COUNT sockets (default 1) in the server namespace listen on PORT
+# (tcp or udp), at most ~15 s.
 wait_listen() {
-  local l4=$1 port=$2 i flag=-ltnH
+  local l4=$1 port=$2 count=${3:-1} i flag=-ltnH
   [ "$l4" = udp ] && flag=-lunH
   for i in $(seq 1 150); do
-    if ip netns exec "$NS_S" ss "$flag" "sport = :$port" | grep -q .; then return 0; fi
+    if [ "$(ip netns exec "$NS_S" ss "$flag" "sport = :$port" | wc -l)" -ge "$count" ]; then return 0; fi
     if ! kill -0 "${SERVER_PIDS[-1]}" 2>/dev/null; then break; fi
     sleep 0.1
   done
@@ -155,7 +161,7 @@ capture() {
   log "captured $name.pcap ($(stat -c %s "$tmp") bytes)"
 }
 
-# addr FAMILY -> server address as written in URLs / host:port pairs
+# The server address for family 4 or 6: bracketed for URLs and host:port pairs, or bare.
 url_host() { if [ "$1" = 4 ]; then echo "$S4"; else echo "[$S6]"; fi; }
 raw_host() { if [ "$1" = 4 ]; then echo "$S4"; else echo "$S6"; fi; }
 
@@ -322,6 +328,8 @@ chown mysql: "$MYDATA" "$WORK/mysock"
 mariadb-install-db --no-defaults --datadir="$MYDATA" --user=mysql --skip-test-db \
   --auth-root-authentication-method=socket >"$WORK/mariadb-install.log" 2>&1 \
   || die "mariadb-install-db failed: $(cat "$WORK/mariadb-install.log")"
+# --skip-ssl keeps the login phase readable on the wire: a client that finds the server able to
+# do TLS would otherwise switch to it right after the greeting.
 my_clients() {
   local fam=$1 port=$2 ip; ip=$(raw_host "$fam")
   cx mariadb --no-defaults --protocol=TCP -h "$ip" -P "$port" -u app -papp-secret --skip-ssl \
@@ -436,6 +444,25 @@ EOF
   srv_stop
 done
 
+# ---------------------------------------------------------------- SMTP (aiosmtpd)
+# aiosmtpd listens on one address per process, so each port gets an IPv4 and an IPv6 instance.
+# The Debian module lives under the system interpreter, hence /usr/bin/python3 explicitly.
+printf 'From: ops@client.test\r\nTo: app@app.test\r\nSubject: mseg reference\r\n\r\nhello\r\n' >"$WORK/mail.txt"
+smtp_clients() {
+  local fam=$1 port=$2 ip; ip=$(url_host "$fam")
+  cx curl -sS "smtp://$ip:$port/client.test" --mail-from ops@client.test --mail-rcpt app@app.test \
+    -T "$WORK/mail.txt"
+}
+for port in 25 2525; do
+  srv_start "$WORK/smtp4.log" /usr/bin/python3 -m aiosmtpd -n -l "$S4:$port"
+  wait_listen tcp "$port"
+  srv_start "$WORK/smtp6.log" /usr/bin/python3 -m aiosmtpd -n -l "$S6:$port"
+  wait_listen tcp "$port" 2
+  for fam in 4 6; do capture "smtp-v$fam-$port" smtp_clients "$fam" "$port"; done
+  srv_stop
+  srv_stop
+done
+
 # ---------------------------------------------------------------- tables
 # Per capture: application, transport, the tshark dissector to force on the port (so nothing
 # depends on tshark's port guesses), and the display filter that proves a flow carries the protocol.
@@ -452,6 +479,7 @@ spec() {
     memcached-*)  echo "Memcached tcp memcache memcache" ;;
     mqtt-*)       echo "MQTT tcp mqtt mqtt" ;;
     ftp-*)        echo "FTP tcp ftp ftp" ;;
+    smtp-*)       echo "SMTP tcp smtp smtp" ;;
     *) die "no spec for $1" ;;
   esac
 }
@@ -463,21 +491,26 @@ flows() {
   local sel
   if [ "$l4" = tcp ]; then sel="tcp.flags.syn==1 && tcp.flags.ack==0"; else sel="dns.flags.response==0"; fi
   tshark -r "$pcap" "$@" -Y "$sel" -T fields -E separator=/t \
-    -e "$l4.stream" -e ip.src -e ipv6.src -e "$l4.srcport" -e ip.dst -e ipv6.dst -e "$l4.dstport" |
+    -e "$l4.stream" -e ip.src -e ipv6.src -e "$l4.srcport" -e ip.dst -e ipv6.dst -e "$l4.dstport" \
+    2>>"$WORK/tshark.err" |
     awk -F'\t' '!seen[$1]++ {
       c = ($2 != "") ? $2 ":" $4 : "[" $3 "]:" $4
       s = ($5 != "") ? $5 ":" $7 : "[" $6 "]:" $7
       print $1 "\t" c "\t" s }'
 }
 
-# Prints "stream<TAB>value" for every packet matching FILTER that has FIELD set.
+# Prints "stream<TAB>value..." for every packet matching FILTER that has the first FIELD set;
+# FIELDS is one tshark field or several joined by '+', each printed as its own column.
 field_by_stream() {
-  local pcap=$1 l4=$2 filter=$3 field=$4; shift 4
+  local pcap=$1 l4=$2 filter=$3 fields=$4; shift 4
+  local args=() fld
+  IFS=+ read -r -a flds <<<"$fields"
+  for fld in "${flds[@]}"; do args+=(-e "$fld"); done
   tshark -r "$pcap" "$@" -Y "$filter" -T fields -E separator=/t -E occurrence=a -E aggregator=, \
-    -e "$l4.stream" -e "$field" | awk -F'\t' '$2 != ""'
+    -e "$l4.stream" "${args[@]}" 2>>"$WORK/tshark.err" | awk -F'\t' '$2 != ""'
 }
 
-# Metadata a DPI engine is expected to extract, as "key<TAB>filter<TAB>field" per application.
+# Metadata a DPI engine is expected to extract, as "key<TAB>filter<TAB>fields" per application.
 meta_specs() {
   local app=$1 port=$2
   case "$app" in
@@ -490,6 +523,7 @@ meta_specs() {
     TLS) printf '%s\t%s\t%s\n' \
       tls.sni "tls.handshake.type==1" tls.handshake.extensions_server_name \
       tls.alpn_offered "tls.handshake.type==1" tls.handshake.extensions_alpn_str \
+      tls.alpn "tls.handshake.type==2" tls.handshake.extensions_alpn_str \
       tls.version "tls.handshake.type==2 && tls.handshake.extensions.supported_version" tls.handshake.extensions.supported_version \
       tls.version "tls.handshake.type==2 && !tls.handshake.extensions.supported_version" tls.handshake.version ;;
     DNS) printf '%s\t%s\t%s\n' \
@@ -497,13 +531,13 @@ meta_specs() {
       dns.qtype "dns.flags.response==0" dns.qry.type \
       dns.rcode "dns.flags.response==1" dns.flags.rcode \
       dns.a "dns.flags.response==1" dns.a \
-      dns.aaaa "dns.flags.response==1" dns.aaaa ;;
+      dns.aaaa "dns.flags.response==1" dns.aaaa \
+      dns.txt "dns.flags.response==1" dns.txt ;;
     Redis) printf '%s\t%s\t%s\n' \
       redis.command "tcp.dstport==$port && resp.bulk_string.value" resp.bulk_string.value ;;
     PostgreSQL) printf '%s\t%s\t%s\n' \
       pgsql.start "pgsql.frontend==1 && (pgsql.type==\"SSL request\" || pgsql.type==\"Startup message\")" pgsql.type \
-      pgsql.parameters "pgsql.type==\"Startup message\"" pgsql.parameter_name \
-      pgsql.parameter_values "pgsql.type==\"Startup message\"" pgsql.parameter_value ;;
+      pgsql.param "pgsql.type==\"Startup message\"" pgsql.parameter_name+pgsql.parameter_value ;;
     MySQL) printf '%s\t%s\t%s\n' \
       mysql.version "mysql.version" mysql.version \
       mysql.user "mysql.user" mysql.user \
@@ -518,12 +552,37 @@ meta_specs() {
       mqtt.topic "mqtt.topic" mqtt.topic ;;
     FTP) printf '%s\t%s\t%s\n' \
       ftp.command "ftp.request.command" ftp.request.command ;;
+    SMTP) printf '%s\t%s\t%s\n' \
+      smtp.command "smtp.req.command" smtp.req.command \
+      smtp.ehlo "smtp.req.command==\"EHLO\"" smtp.req.parameter ;;
   esac
 }
 
-# tls.version values are printed as the wire code (0x0303); the table uses the readable name.
-tls_name() {
-  case "$1" in 0x0304) echo "1.3" ;; 0x0303) echo "1.2" ;; 0x0302) echo "1.1" ;; 0x0301) echo "1.0" ;; *) echo "$1" ;; esac
+# Turns tshark's raw field text into the form a DPI engine reports and prints "key<TAB>value"
+# rows: wire codes become names, the Redis command (a hex byte string) becomes its text, and
+# the PostgreSQL startup parameters become one key per parameter.
+normalize() {
+  local key=$1 value=$2 extra=${3:-}
+  case "$key" in
+    tls.version)
+      case "$value" in 0x0304) value=1.3 ;; 0x0303) value=1.2 ;; 0x0302) value=1.1 ;; 0x0301) value=1.0 ;; esac ;;
+    dns.qtype)
+      case "$value" in 1) value=A ;; 28) value=AAAA ;; 16) value=TXT ;; esac ;;
+    dns.rcode)
+      case "$value" in 0) value=NOERROR ;; 3) value=NXDOMAIN ;; esac ;;
+    redis.command)
+      value=$(printf '%s' "${value%%,*}" | xxd -r -p | tr '[:lower:]' '[:upper:]') ;;
+    pgsql.start)
+      case "$value" in "SSL request") value=sslrequest ;; "Startup message") value=startup ;; esac ;;
+    pgsql.param)
+      local -a names vals
+      local i
+      IFS=, read -r -a names <<<"$value"
+      IFS=, read -r -a vals <<<"$extra"
+      for i in "${!names[@]}"; do printf 'pgsql.%s\t%s\n' "${names[$i]}" "${vals[$i]:-}"; done
+      return ;;
+  esac
+  printf '%s\t%s\n' "$key" "$value"
 }
 
 EXP="$WORK/expected.tsv"
@@ -538,25 +597,27 @@ for pcap in $(cd "$WORK/pcap" && ls *.pcap | sort); do
   decode=(-d "$l4.port==$port,$dissector")
   flows "$f" "$l4" "${decode[@]}" >"$WORK/flows"
   field_by_stream "$f" "$l4" "$filter" frame.number "${decode[@]}" | cut -f1 | sort -u >"$WORK/proto-streams"
-  [ -s "$WORK/proto-streams" ] || die "$pcap: tshark finds no $app flow"
+  [ -s "$WORK/proto-streams" ] || die "$pcap: tshark finds no $app flow ($(cat "$WORK/tshark.err"))"
   : >"$WORK/meta-rows"
-  while IFS=$'\t' read -r key mfilter field; do
-    field_by_stream "$f" "$l4" "$mfilter" "$field" "${decode[@]}" |
-      while IFS=$'\t' read -r stream value; do
-        [ "$key" = tls.version ] && value=$(tls_name "$value")
-        printf '%s\t%s\t%s\n' "$stream" "$key" "$value"
+  while IFS=$'\t' read -r key mfilter fields; do
+    field_by_stream "$f" "$l4" "$mfilter" "$fields" "${decode[@]}" |
+      while IFS=$'\t' read -r stream value extra; do
+        normalize "$key" "$value" "$extra" | sed "s/^/$stream\t/"
       done >>"$WORK/meta-rows"
   done < <(meta_specs "$app" "$port")
   sort -u -o "$WORK/meta-rows" "$WORK/meta-rows"
   while IFS=$'\t' read -r stream client server; do
     grep -qx "$stream" "$WORK/proto-streams" || continue
-    # The note is a short human summary of the most telling metadata of the flow.
-    note=$(awk -F'\t' -v s="$stream" -v app="$app" '
-      $1 == s && ((app == "TLS" && ($2 == "tls.version" || $2 == "tls.sni")) ||
-                  (app == "PostgreSQL" && $2 == "pgsql.start") ||
-                  (app == "DNS" && $2 == "dns.qname") ||
-                  (app == "HTTP" && $2 == "http.host")) { printf "%s%s=%s", sep, $2, $3; sep = " " }' \
-      "$WORK/meta-rows")
+    # The note is a short human summary of what sets the flow apart from its neighbours.
+    note=$(awk -F'\t' -v s="$stream" '
+      $1 != s { next }
+      $2 == "tls.version" { v = "tls" $3 }
+      $2 == "tls.sni" { n = "sni=" $3 }
+      $2 == "http.host" { n = "host=" $3 }
+      $2 == "dns.qname" { n = "qname=" $3 }
+      $2 == "dns.qtype" { v = $3 }
+      $2 == "pgsql.start" { v = $3 }
+      END { printf "%s%s%s", v, (v != "" && n != "" ? " " : ""), n }' "$WORK/meta-rows")
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$pcap" "${l4^^}" "$client" "$server" "$app" "$note" >>"$EXP"
     awk -F'\t' -v s="$stream" -v p="$pcap" -v c="$client" -v sv="$server" \
       '$1 == s { print p "\t" c "\t" sv "\t" $2 "\t" $3 }' "$WORK/meta-rows" >>"$META"
