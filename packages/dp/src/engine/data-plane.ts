@@ -27,7 +27,7 @@ import type { FlowRecord } from './flow-record.js';
 export interface DataPlaneOptions {
   /** Concurrent sessions the table holds (default 1,048,576). */
   sessions?: number;
-  /** Sessions classified at once (default 262,144). */
+  /** Sessions in DPI at once, classifying or following (default 65,536). */
   dpiSessions?: number;
   /** Connection report interval in seconds (default 5). */
   reportInterval?: number;
@@ -132,7 +132,7 @@ export class DataPlane {
 
   constructor(private readonly opts: DataPlaneOptions = {}) {
     this.table = new SessionTable(opts.sessions ?? 1 << 20);
-    this.dpi = new DpiEngine(opts.dpiSessions ?? 1 << 18, opts.parsers);
+    this.dpi = new DpiEngine(opts.dpiSessions ?? 1 << 16, opts.parsers);
     this.reportInterval = opts.reportInterval ?? 5;
     this.threatLog = new ThreatLog((t) => this.opts.onThreat?.(t));
     this.threats = new PacketThreatDetector((id, p, detail) => {
