@@ -6,12 +6,21 @@ interface RunFlags {
   netns?: string;
   ifindex?: string;
   snaplen: string;
+  ringBlocks?: string;
+  blockSize?: string;
+  blockTimeout?: string;
   sessions?: string;
 }
 
 function int(name: string, text: string, min: number, max: number): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  return n;
+}
+
+function powerOfTwo(name: string, text: string): number {
+  const n = int(name, text, 4096, 1 << 30);
+  if ((n & (n - 1)) !== 0) throw new Error(`--${name} must be a power of two, got ${n}`);
   return n;
 }
 
@@ -23,6 +32,9 @@ export function registerRun(program: Command): void {
     .option('--netns <name>', 'network namespace to capture in (holds nv-br and the tap ports)')
     .option('--ifindex <n>', 'capture only this interface index (default: every interface of the namespace)')
     .option('--snaplen <bytes>', 'bytes kept per frame for DPI', '4096')
+    .option('--ring-blocks <n>', 'capture ring blocks (default 64); the ring buffers traffic while the DP is busy')
+    .option('--block-size <bytes>', 'capture ring block size, a power of two (default 1048576)')
+    .option('--block-timeout <ms>', 'a partly filled ring block is handed over after this long (default 10)')
     .option('--sessions <n>', 'session table capacity')
     .action(async (flags: RunFlags) => {
       const live = new LiveDataPlane({
@@ -30,6 +42,9 @@ export function registerRun(program: Command): void {
         netns: flags.netns,
         ifindex: flags.ifindex === undefined ? undefined : int('ifindex', flags.ifindex, 1, 0x7fffffff),
         snapLen: int('snaplen', flags.snaplen, 64, 262144),
+        blockCount: flags.ringBlocks === undefined ? undefined : int('ring-blocks', flags.ringBlocks, 2, 65536),
+        blockSize: flags.blockSize === undefined ? undefined : powerOfTwo('block-size', flags.blockSize),
+        blockTimeoutMs: flags.blockTimeout === undefined ? undefined : int('block-timeout', flags.blockTimeout, 1, 60000),
         sessions: flags.sessions === undefined ? undefined : int('sessions', flags.sessions, 1024, 1 << 24),
       });
       await live.start();

@@ -35,6 +35,8 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
     reportInterval: z.number().min(1).max(60).optional(),
     statsInterval: z.number().min(1).max(3600).optional(),
   }),
+  // Asks for a `stats` reply now, besides the periodic push (benchmarks, diagnostics).
+  z.strictObject({ type: z.literal('stats') }),
 ]);
 
 export type AgentMessage = z.infer<typeof agentMessageSchema>;

@@ -15,6 +15,10 @@ export interface LiveOptions {
   netns?: string;
   ifindex?: number;
   snapLen?: number;
+  /** Capture ring geometry (see @mseg/capture): a larger ring rides out longer stalls of the event loop. */
+  blockSize?: number;
+  blockCount?: number;
+  blockTimeoutMs?: number;
   sessions?: number;
   log?: (line: string) => void;
 }
@@ -45,7 +49,11 @@ export class LiveDataPlane {
   }
 
   async start(): Promise<void> {
-    this.capture = new Capture({ netns: this.opts.netns, ifindex: this.opts.ifindex, snapLen: this.opts.snapLen ?? 4096 });
+    const o = this.opts;
+    this.capture = new Capture({
+      netns: o.netns, ifindex: o.ifindex, snapLen: o.snapLen ?? 4096,
+      blockSize: o.blockSize, blockCount: o.blockCount, blockTimeoutMs: o.blockTimeoutMs,
+    });
     await this.control.listen();
     const cap = this.capture;
     cap.watch((err) => {
@@ -89,12 +97,16 @@ export class LiveDataPlane {
   }
 
   private sendStats(): void {
+    this.control.broadcast(this.stats());
+  }
+
+  private stats(): DpMessage {
     const s = this.capture?.stats();
-    this.control.broadcast({
+    return {
       type: 'stats',
       counters: this.dp.counters(),
       capture: s ? { packets: s.packets, drops: s.drops, freezeQueueCount: s.freezeQueueCount } : undefined,
-    });
+    };
   }
 
   private onMessage(m: AgentMessage, reply: (m: DpMessage) => void): void {
@@ -127,6 +139,9 @@ export class LiveDataPlane {
       case 'config':
         if (m.reportInterval !== undefined) dp.setReportInterval(m.reportInterval);
         break;
+      case 'stats':
+        reply(this.stats());
+        return;
     }
     reply({ type: 'ack', of: m.type });
   }
