@@ -15,7 +15,7 @@ import type { DpiParser } from '../dpi/parser.js';
 import { formatAddress, formatEndpoint, parseAddress } from '../net/address.js';
 import { Action, ACTION_NAMES, evaluate, type CompiledPolicy, type Verdict } from '../policy/compiled.js';
 import { FqdnTable } from '../policy/fqdn-table.js';
-import { ConnectionAggregator, DIRECTION_NAMES, type ConnectionRecord } from '../report/connection-aggregator.js';
+import { addDelta, ConnectionAggregator, DIRECTION_NAMES, type ConnectionRecord } from '../report/connection-aggregator.js';
 import { SessionFlag as F, SessionTable } from '../session/table.js';
 import { idleTimeout, TcpState, TCP_STATE_NAMES } from '../session/tcp-state.js';
 import { Severity, Threat, threatDef } from '../threat/catalog.js';
@@ -487,13 +487,13 @@ export class DataPlane {
     const key = `${workloadId}|${client}|${server}|${sp}|${proto}|${app}|${direction}|${ruleId}|${action}`;
     const r2 = row << 1;
     const newSession = (fl & F.counted) === 0;
-    this.connections.add(
-      key,
-      () => ({
-        workloadId, client, server, serverPort: sp, proto, app, direction, ruleId, action,
-        bytesToServer: 0, bytesToClient: 0, packetsToServer: 0, packetsToClient: 0, sessions: 0,
-        firstSeen: t.firstSeen[row], lastSeen: t.lastSeen[row], violations: 0, threatSeverity: 0,
-      }),
+    const record = this.connections.get(key) ?? this.connections.create(key, {
+      workloadId, client, server, serverPort: sp, proto, app, direction, ruleId, action,
+      bytesToServer: 0, bytesToClient: 0, packetsToServer: 0, packetsToClient: 0, sessions: 0,
+      firstSeen: t.firstSeen[row], lastSeen: t.lastSeen[row], violations: 0, threatSeverity: 0,
+    });
+    addDelta(
+      record,
       t.bytes[r2] - t.repBytes[r2],
       t.bytes[r2 + 1] - t.repBytes[r2 + 1],
       t.pkts[r2] - t.repPkts[r2],

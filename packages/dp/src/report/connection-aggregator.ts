@@ -1,7 +1,8 @@
 /**
  * Aggregates session deltas into connection records keyed by (workload, client IP, server IP,
  * server port, IP protocol, application, direction, rule, action) and hands them over every
- * interval. One key string is built per changed session per interval, never per packet.
+ * interval. One key string is built per changed session per interval, never per packet; the
+ * record object only for a key new in the interval.
  */
 import type { ActionName } from '../policy/compiled.js';
 
@@ -32,38 +33,43 @@ export interface ConnectionRecord {
   threatSeverity: number;
 }
 
+/** Adds one session's unreported delta to a record. */
+export function addDelta(
+  r: ConnectionRecord,
+  bytesToServer: number,
+  bytesToClient: number,
+  packetsToServer: number,
+  packetsToClient: number,
+  newSession: boolean,
+  firstSeen: number,
+  lastSeen: number,
+  violation: boolean,
+  threatSeverity: number,
+): void {
+  r.bytesToServer += bytesToServer;
+  r.bytesToClient += bytesToClient;
+  r.packetsToServer += packetsToServer;
+  r.packetsToClient += packetsToClient;
+  if (newSession) {
+    r.sessions++;
+    if (violation) r.violations++;
+  }
+  if (firstSeen < r.firstSeen) r.firstSeen = firstSeen;
+  if (lastSeen > r.lastSeen) r.lastSeen = lastSeen;
+  if (threatSeverity > r.threatSeverity) r.threatSeverity = threatSeverity;
+}
+
 export class ConnectionAggregator {
   private pending = new Map<string, ConnectionRecord>();
 
-  add(
-    key: string,
-    make: () => ConnectionRecord,
-    bytesToServer: number,
-    bytesToClient: number,
-    packetsToServer: number,
-    packetsToClient: number,
-    newSession: boolean,
-    firstSeen: number,
-    lastSeen: number,
-    violation: boolean,
-    threatSeverity: number,
-  ): void {
-    let r = this.pending.get(key);
-    if (!r) {
-      r = make();
-      this.pending.set(key, r);
-    }
-    r.bytesToServer += bytesToServer;
-    r.bytesToClient += bytesToClient;
-    r.packetsToServer += packetsToServer;
-    r.packetsToClient += packetsToClient;
-    if (newSession) {
-      r.sessions++;
-      if (violation) r.violations++;
-    }
-    if (firstSeen < r.firstSeen) r.firstSeen = firstSeen;
-    if (lastSeen > r.lastSeen) r.lastSeen = lastSeen;
-    if (threatSeverity > r.threatSeverity) r.threatSeverity = threatSeverity;
+  get(key: string): ConnectionRecord | undefined {
+    return this.pending.get(key);
+  }
+
+  /** Starts a record for a key not seen in this interval (callers build it only then). */
+  create(key: string, r: ConnectionRecord): ConnectionRecord {
+    this.pending.set(key, r);
+    return r;
   }
 
   get size(): number {
