@@ -53,3 +53,13 @@ export interface DpiParser {
   /** Optional: later payloads of sessions this parser won. Return false to stop being called. */
   follow?(flow: DpiFlow, data: Uint8Array, off: number, len: number, fromClient: boolean): boolean;
 }
+
+/** A parser's per-session state object in `flow.state[slot]`, made on first use. */
+export function parserState<T>(flow: DpiFlow, slot: number, Make: new () => T): T {
+  let st = flow.state[slot] as T | undefined;
+  if (st === undefined) {
+    st = new Make();
+    flow.state[slot] = st;
+  }
+  return st;
+}

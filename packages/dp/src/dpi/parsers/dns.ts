@@ -7,7 +7,7 @@
  */
 import { Threat } from '../../threat/catalog.js';
 import { App } from '../apps.js';
-import { CONTINUE, MATCH, NO_MATCH, TCP, UDP, type DpiFlow, type DpiParser, type Verdict } from '../parser.js';
+import { CONTINUE, MATCH, NO_MATCH, TCP, UDP, parserState, type DpiFlow, type DpiParser, type Verdict } from '../parser.js';
 import { collectAnswers } from './dns-answers.js';
 import {
   BAD,
@@ -57,15 +57,6 @@ class DnsState {
 const m = new DnsMsg();
 const s = new NameScan();
 const rr = new RrScan();
-
-function stateOf(flow: DpiFlow, slot: number): DnsState {
-  let st = flow.state[slot] as DnsState | undefined;
-  if (st === undefined) {
-    st = new DnsState();
-    flow.state[slot] = st;
-  }
-  return st;
-}
 
 /**
  * RFC 1001 §14.1 / RFC 1002 §4.1: NetBIOS names travel as one 32-octet label of the letters A-P.
@@ -129,7 +120,7 @@ const dns = {
   slot: -1,
 
   classify(flow: DpiFlow, b: Uint8Array, off: number, len: number, fromClient: boolean): Verdict {
-    const st = stateOf(flow, this.slot);
+    const st = parserState(flow, this.slot, DnsState);
     let msg = off;
     let msgLen = len;
     let whole = true;
@@ -166,7 +157,7 @@ const dns = {
   },
 
   follow(flow: DpiFlow, b: Uint8Array, off: number, len: number, fromClient: boolean): boolean {
-    const st = stateOf(flow, this.slot);
+    const st = parserState(flow, this.slot, DnsState);
     if (flow.l4 === 17) {
       readIfDns(flow, st, b, off, len);
       return true;

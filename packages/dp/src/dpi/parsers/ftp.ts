@@ -6,7 +6,7 @@
  * FTP data connections carry bare file bytes and are not claimed.
  */
 import { App } from '../apps.js';
-import { CONTINUE, MATCH, NO_MATCH, TCP, type DpiFlow, type DpiParser, type Verdict } from '../parser.js';
+import { CONTINUE, MATCH, NO_MATCH, TCP, parserState, type DpiFlow, type DpiParser, type Verdict } from '../parser.js';
 import { isVerbLine, lineEnd, replyCode, replyText } from './text-reply.js';
 
 /** Longest command or reply line looked at; RFC 959 sets no limit, real lines are short. */
@@ -18,15 +18,6 @@ const LOGIN_SENT = 2;
 class FtpState {
   phase = 0;
   banner = '';
-}
-
-function stateOf(flow: DpiFlow, slot: number): FtpState {
-  let st = flow.state[slot] as FtpState | undefined;
-  if (st === undefined) {
-    st = new FtpState();
-    flow.state[slot] = st;
-  }
-  return st;
 }
 
 function isLogin(b: Uint8Array, off: number, end: number): boolean {
@@ -55,7 +46,7 @@ const ftp = {
 
   classify(flow: DpiFlow, b: Uint8Array, off: number, len: number, fromClient: boolean): Verdict {
     const end = off + len;
-    const st = stateOf(flow, this.slot);
+    const st = parserState(flow, this.slot, FtpState);
     if (!fromClient) {
       // The rest of a multiline greeting (RFC 959 §4.2 "220-") or answers to FEAT/SYST/OPTS.
       if (st.phase === GREETED) return CONTINUE;

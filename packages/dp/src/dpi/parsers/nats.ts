@@ -6,7 +6,7 @@
  * grammar the protocol gives them) meet; PING/PONG alone are left out, as other protocols use them.
  */
 import { App } from '../apps.js';
-import { CONTINUE, MATCH, NO_MATCH, TCP, type DpiFlow, type DpiParser, type Verdict } from '../parser.js';
+import { CONTINUE, MATCH, NO_MATCH, TCP, parserState, type DpiFlow, type DpiParser, type Verdict } from '../parser.js';
 import { startsWith } from './binread.js';
 import { lineEnd } from './text-reply.js';
 
@@ -26,15 +26,6 @@ const SERVER_VERB = 3;
 
 class NatsState {
   phase = 0;
-}
-
-function stateOf(flow: DpiFlow, slot: number): NatsState {
-  let st = flow.state[slot] as NatsState | undefined;
-  if (st === undefined) {
-    st = new NatsState();
-    flow.state[slot] = st;
-  }
-  return st;
 }
 
 function isBlank(c: number): boolean {
@@ -108,7 +99,7 @@ const nats = {
 
   classify(flow: DpiFlow, b: Uint8Array, off: number, len: number, fromClient: boolean): Verdict {
     const end = off + len;
-    const st = stateOf(flow, this.slot);
+    const st = parserState(flow, this.slot, NatsState);
     if (!fromClient) {
       if (st.phase === 0 && startsWith(b, off, end, 'INFO {')) {
         st.phase = INFO_SEEN;

@@ -5,7 +5,7 @@
  * seen from the client's EHLO/HELO on needs the server's 250 answer to it.
  */
 import { App } from '../apps.js';
-import { CONTINUE, MATCH, NO_MATCH, TCP, type DpiFlow, type DpiParser, type Verdict } from '../parser.js';
+import { CONTINUE, MATCH, NO_MATCH, TCP, parserState, type DpiFlow, type DpiParser, type Verdict } from '../parser.js';
 import { containsWord, isVerbLine, lineEnd, replyCode, replyText } from './text-reply.js';
 
 /** RFC 5321 §4.5.3.1.4: a command line is at most 512 octets; §4.5.3.1.5 a reply line likewise. */
@@ -17,15 +17,6 @@ const HELLO_SENT = 2;
 class SmtpState {
   phase = 0;
   banner = '';
-}
-
-function stateOf(flow: DpiFlow, slot: number): SmtpState {
-  let st = flow.state[slot] as SmtpState | undefined;
-  if (st === undefined) {
-    st = new SmtpState();
-    flow.state[slot] = st;
-  }
-  return st;
 }
 
 function isHello(b: Uint8Array, off: number, end: number): boolean {
@@ -40,7 +31,7 @@ const smtp = {
 
   classify(flow: DpiFlow, b: Uint8Array, off: number, len: number, fromClient: boolean): Verdict {
     const end = off + len;
-    const st = stateOf(flow, this.slot);
+    const st = parserState(flow, this.slot, SmtpState);
     if (!fromClient) {
       const code = replyCode(b, off, end);
       if (st.phase === 0) {
