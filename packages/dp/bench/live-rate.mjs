@@ -2,7 +2,8 @@
 // `mseg`, decodes every frame, tracks sessions, runs DPI, policy and threat checks and sends
 // connection reports, while a C generator (live-gen.c) replays a many-flow capture at a fixed rate.
 //
-//   node packages/dp/bench/live-rate.mjs [--pps 500000] [--seconds 10] [--mode mirror|direct|both]
+//   node packages/dp/bench/live-rate.mjs [--pps 500000] [--seconds 10]
+//        [--mode mirror|mirror-ingress|direct|both]
 //        [--pcap FILE] [--cpu-prof DIR] [--ring-blocks N] [--block-size BYTES] [--block-timeout MS]
 //        [--generator-only] [--json]
 //
@@ -12,6 +13,8 @@
 //           nv-ex/nv-in veth pair whose nv-in end is in the capture namespace. Frames the client
 //           sent leave the client namespace (the server's tc ingress copies them), frames the
 //           server sent leave the server's interface (its tc egress copies them).
+//   mirror-ingress  the same topology, but every frame leaves the client namespace, so only the
+//           tc ingress mirror copies them: one socket, full batches, a cheaper sender.
 //   direct  the generator writes every frame straight onto a veth whose peer is in the capture
 //           namespace: no mirror, so the kernel's share of the work is smaller.
 //
@@ -75,7 +78,9 @@ const seconds = Number(opt.seconds);
 if (!(pps > 0 && pps <= 5_000_000)) throw new Error('--pps must be in (0, 5000000]');
 if (!(seconds > 0 && seconds <= 60)) throw new Error('--seconds must be in (0, 60]');
 const modes = opt.mode === 'both' ? ['mirror', 'direct'] : [opt.mode];
-if (!modes.every((m) => m === 'mirror' || m === 'direct')) throw new Error('--mode is mirror, direct or both');
+if (!modes.every((m) => m === 'mirror' || m === 'mirror-ingress' || m === 'direct')) {
+  throw new Error('--mode is mirror, mirror-ingress, direct or both');
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -98,7 +103,7 @@ class Topology {
     this.inIf = `nv-in-${id}`;
     try {
       sh('ip', ['netns', 'add', this.capNs]);
-      if (mode === 'mirror') this.buildMirror(id);
+      if (mode !== 'direct') this.buildMirror(id);
       else this.buildDirect();
       const [link] = JSON.parse(sh('ip', ['-n', this.capNs, '-j', 'link', 'show', 'dev', this.inIf]));
       this.tapIfindex = link.ifindex;
@@ -146,7 +151,8 @@ class Topology {
 
   /** Arguments of `live-gen send` after SERVER_MAC: where each side's frames leave. */
   senderArgs() {
-    return this.mode === 'mirror' ? [this.cliNs, this.cliIf, this.srvNs, this.srvIf] : [this.genNs, this.genIf];
+    if (this.mode === 'mirror') return [this.cliNs, this.cliIf, this.srvNs, this.srvIf];
+    return this.mode === 'mirror-ingress' ? [this.cliNs, this.cliIf] : [this.genNs, this.genIf];
   }
 
   /** Kernel counters of the capture-side veth: frames the veth delivered and dropped. */
@@ -455,9 +461,11 @@ async function runMode(mode, gen, pcap, probe, tmp) {
     const lostBeforeRing = generator.sent - ring;
     const result = {
       mode,
-      path: mode === 'mirror'
-        ? 'client/server veth, tc clsact u32 mirred (ingress+egress) -> nv-ex/nv-in -> capture netns'
-        : 'generator veth -> nv-in in capture netns (no mirror)',
+      path: {
+        mirror: 'client/server veth, tc clsact u32 mirred (ingress+egress) -> nv-ex/nv-in -> capture netns',
+        'mirror-ingress': 'client/server veth, every frame from the client side, tc ingress mirred -> nv-ex/nv-in -> capture netns',
+        direct: 'generator veth -> nv-in in capture netns (no mirror)',
+      }[mode],
       target: { pps, drops: 0 },
       offered: { pps: generator.pps, sent: generator.sent, failed: generator.failed, bytes: generator.bytes, seconds: generator.seconds, passes: generator.passes, byClient: generator.sentByClient, byServer: generator.sentByServer, sendmmsgCalls: generator.sendmmsgCalls },
       ring: { packets: ring, drops, freezeQueueCount: freezes, lostBeforeRing },
