@@ -1,0 +1,32 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from './db.js';
+import { SCHEMA_VERSION } from './migrate.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mseg-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('store', () => {
+  it('creates the schema once and reopens without migrating again', async () => {
+    const a = await openStore(undefined, dir);
+    await a.db.insertInto('config').values({ key: 'k', value: '"v"' }).execute();
+    await a.close();
+    const b = await openStore(undefined, dir);
+    const v = await sql<{ version: number }>`select max(version) as version from schema_version`.execute(b.db);
+    expect(Number(v.rows[0].version)).toBe(SCHEMA_VERSION);
+    expect(await b.db.selectFrom('config').selectAll().execute()).toEqual([{ key: 'k', value: '"v"' }]);
+    const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(b.db);
+    expect(mode.rows[0].journal_mode).toBe('wal');
+    await b.close();
+  });
+
+  it('refuses a store from a newer controller', async () => {
+    const s = await openStore(undefined, dir);
+    await sql`insert into schema_version (version) values (${SCHEMA_VERSION + 1})`.execute(s.db);
+    await s.close();
+    await expect(openStore(undefined, dir)).rejects.toThrow(/newer than this controller/);
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * Opens the store: an embedded SQLite file (WAL) by default, or PostgreSQL for several hosts and
+ * controller replicas. Both speak the same kysely schema; `dialect` tells the few places that differ.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Dialect } from './dialect.js';
+import { migrate } from './migrate.js';
+import type { Database } from './schema.js';
+
+export interface Store {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** PostgreSQL pool (LISTEN/NOTIFY needs its own client from it); null on SQLite. */
+  pool: pg.Pool | null;
+  close(): Promise<void>;
+}
+
+// PostgreSQL returns int8 as text to keep precision; our int64 values (ms, counters) fit doubles.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+export async function openStore(url: string | undefined, dataDir: string): Promise<Store> {
+  if (url && /^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    await migrate(db as unknown as Kysely<unknown>, 'postgres');
+    return { db, dialect: 'postgres', pool, close: () => db.destroy() };
+  }
+  const file = url ? url.replace(/^sqlite:(\/\/)?/, '') : join(dataDir, 'mseg.db');
+  if (!url) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const sqlite = new SQLite(file);
+  // WAL: readers never block the writer; synchronous=NORMAL is durable against a process crash
+  // (SIGKILL), which is what an acknowledged report must survive.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await migrate(db as unknown as Kysely<unknown>, 'sqlite');
+  return { db, dialect: 'sqlite', pool: null, close: () => db.destroy() };
+}

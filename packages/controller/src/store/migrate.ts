@@ -1,0 +1,33 @@
+/**
+ * Versioned schema migrations, run at start in one transaction per version. The applied version is
+ * recorded in `schema_version`; a store newer than this build is refused rather than guessed at.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Dialect } from './dialect.js';
+import * as v1 from './migrations/001-initial.js';
+
+interface Migration {
+  version: number;
+  up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, up: v1.up }];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<number> {
+  await db.schema.createTable('schema_version').ifNotExists().addColumn('version', 'integer', (c) => c.notNull()).execute();
+  const row = await sql<{ version: number }>`select max(version) as version from schema_version`.execute(db);
+  const current = Number(row.rows[0]?.version ?? 0);
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`store schema version ${current} is newer than this controller (${SCHEMA_VERSION}); upgrade the controller`);
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    await db.transaction().execute(async (tx) => {
+      await m.up(tx, dialect);
+      await sql`insert into schema_version (version) values (${m.version})`.execute(tx);
+    });
+  }
+  return SCHEMA_VERSION;
+}
