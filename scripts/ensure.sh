@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 mode="${1:-test}"
 
 # Debian packages per use: the native capture addon builds with g++/make/python3; tests make
-# network namespaces, veths and tc mirrors, and run real HTTP/DNS servers and clients in them.
+# network namespaces, veths and tc mirrors, and run real HTTP/DNS servers and clients in them;
+# the controller suite runs a second time on a throwaway PostgreSQL server on loopback.
 base=(g++ make python3 iproute2)
-test_pkgs=(curl dnsmasq-base dnsutils tcpdump)
+test_pkgs=(curl dnsmasq-base dnsutils tcpdump postgresql)
 bench_pkgs=(libndpi-bin tcpdump)
 pkgs=("${base[@]}")
 case "$mode" in

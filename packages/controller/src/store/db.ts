@@ -25,8 +25,11 @@ pg.types.setTypeParser(20, (v: string) => Number(v));
 export async function openStore(url: string | undefined, dataDir: string): Promise<Store> {
   if (url && /^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // An idle client whose server connection dies (restart, terminated backend) is dropped and
+    // replaced at the next checkout; without a listener the pool's 'error' would end the process.
+    pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    await migrate(db as unknown as Kysely<unknown>, 'postgres');
+    await migrateOrClose(db, 'postgres');
     return { db, dialect: 'postgres', pool, close: () => db.destroy() };
   }
   const file = url ? url.replace(/^sqlite:(\/\/)?/, '') : join(dataDir, 'mseg.db');
@@ -39,6 +42,16 @@ export async function openStore(url: string | undefined, dataDir: string): Promi
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  await migrate(db as unknown as Kysely<unknown>, 'sqlite');
+  await migrateOrClose(db, 'sqlite');
   return { db, dialect: 'sqlite', pool: null, close: () => db.destroy() };
+}
+
+/** A store that cannot be migrated is not handed out, so its connections must not outlive the error. */
+async function migrateOrClose(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+  try {
+    await migrate(db as unknown as Kysely<unknown>, dialect);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
 }
