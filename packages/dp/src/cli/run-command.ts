@@ -6,7 +6,7 @@ interface RunFlags {
   netns?: string;
   ifindex?: string;
   snaplen: string;
-  ringBlocks?: string;
+  ringBlocks: string;
   blockSize?: string;
   blockTimeout?: string;
   sessions?: string;
@@ -32,7 +32,7 @@ export function registerRun(program: Command): void {
     .option('--netns <name>', 'network namespace to capture in (holds nv-br and the tap ports)')
     .option('--ifindex <n>', 'capture only this interface index (default: every interface of the namespace)')
     .option('--snaplen <bytes>', 'bytes kept per frame for DPI', '4096')
-    .option('--ring-blocks <n>', 'capture ring blocks (default 64); the ring buffers traffic while the DP is busy')
+    .option('--ring-blocks <n>', 'capture ring blocks of --block-size each; the ring buffers traffic while the DP is busy', '128')
     .option('--block-size <bytes>', 'capture ring block size, a power of two (default 1048576)')
     .option('--block-timeout <ms>', 'a partly filled ring block is handed over after this long (default 10)')
     .option('--sessions <n>', 'session table capacity')
@@ -42,7 +42,8 @@ export function registerRun(program: Command): void {
         netns: flags.netns,
         ifindex: flags.ifindex === undefined ? undefined : int('ifindex', flags.ifindex, 1, 0x7fffffff),
         snapLen: int('snaplen', flags.snaplen, 64, 262144),
-        blockCount: flags.ringBlocks === undefined ? undefined : int('ring-blocks', flags.ringBlocks, 2, 65536),
+        // 128 × 1 MiB holds over a second of traffic at 500 kpps: room for a GC pause.
+        blockCount: int('ring-blocks', flags.ringBlocks, 2, 65536),
         blockSize: flags.blockSize === undefined ? undefined : powerOfTwo('block-size', flags.blockSize),
         blockTimeoutMs: flags.blockTimeout === undefined ? undefined : int('block-timeout', flags.blockTimeout, 1, 60000),
         sessions: flags.sessions === undefined ? undefined : int('sessions', flags.sessions, 1024, 1 << 24),

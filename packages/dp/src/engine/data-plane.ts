@@ -39,6 +39,11 @@ export interface DataPlaneOptions {
    * not carry them, so the live data plane leaves this off and saves the memory.
    */
   keepMeta?: boolean;
+  /**
+   * Build each connection report in steps of this many session rows (continueReport()) instead of
+   * in one go, so a live data plane keeps draining its ring while a large report is built.
+   */
+  reportSlice?: number;
   onConnections?: (batch: ConnectionRecord[]) => void;
   onThreat?: (t: ThreatRecord) => void;
   /** Called when a session ends (idle, evicted, or flushed at the end). */
@@ -121,6 +126,7 @@ export class DataPlane {
   private nextSweep = 0;
   private nextReport = 0;
   private lastTs = 0;
+  private reportCursor = -1;
 
   packets = 0;
   bytes = 0;
@@ -434,7 +440,11 @@ export class DataPlane {
     this.expire(now);
     if (now >= this.nextReport) {
       this.nextReport = now + this.reportInterval;
-      this.report();
+      if (this.opts.reportSlice) {
+        if (this.reportCursor < 0) this.reportCursor = 0;
+      } else {
+        this.report();
+      }
     }
   }
 
@@ -511,6 +521,30 @@ export class DataPlane {
     t.flags[row] = (fl & ~F.dirty) | F.counted;
   }
 
+  /** A sliced report is being built (see continueReport). */
+  get reportPending(): boolean {
+    return this.reportCursor >= 0;
+  }
+
+  /**
+   * Advances a sliced report by up to `rows` session rows and emits the batch once every row was
+   * visited. Rows that move behind the cursor meanwhile (removal moves the last row into a hole)
+   * stay dirty and go into the next report: delayed, never lost or counted twice.
+   */
+  continueReport(rows: number): void {
+    if (this.reportCursor < 0) return;
+    const t = this.table;
+    const end = Math.min(t.count, this.reportCursor + rows);
+    for (let row = this.reportCursor; row < end; row++) this.collect(row);
+    if (end < t.count) {
+      this.reportCursor = end;
+      return;
+    }
+    this.reportCursor = -1;
+    const batch = this.connections.take();
+    if (batch.length > 0 && this.opts.onConnections) this.opts.onConnections(batch);
+  }
+
   /** Emits the connection batch for the interval that just ended. */
   report(): void {
     const t = this.table;
@@ -522,6 +556,7 @@ export class DataPlane {
   /** Ends every session (end of a capture file, or shutdown) and emits the last reports. */
   flush(): void {
     const t = this.table;
+    this.reportCursor = -1;
     for (let row = t.count - 1; row >= 0; row--) this.endSession(row, 'flush');
     const batch = this.connections.take();
     if (batch.length > 0 && this.opts.onConnections) this.opts.onConnections(batch);

@@ -8,6 +8,7 @@ import type { AgentMessage, DpMessage } from '../control/messages.js';
 import { LinkType } from '../decode/linktype.js';
 import { parseAddress } from '../net/address.js';
 import { compilePolicy } from '../policy/compiled.js';
+import type { ConnectionRecord } from '../report/connection-aggregator.js';
 import { DataPlane } from './data-plane.js';
 
 export interface LiveOptions {
@@ -23,12 +24,18 @@ export interface LiveOptions {
   log?: (line: string) => void;
 }
 
+/** Session rows visited per event-loop turn while a report is built (~10 ms of work). */
+const REPORT_SLICE_ROWS = 4096;
+/** Connection records per control frame: ~300 bytes each keeps a frame near 300 KB. */
+const CONNECTIONS_PER_FRAME = 1000;
+
 export class LiveDataPlane {
   readonly dp: DataPlane;
   private readonly control: ControlServer;
   private capture: Capture | null = null;
   private timer: NodeJS.Timeout | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
+  private reportStepping = false;
   private readonly started = Date.now();
   private readonly log: (line: string) => void;
 
@@ -37,7 +44,8 @@ export class LiveDataPlane {
     const send = (m: DpMessage): void => this.control.broadcast(m);
     this.dp = new DataPlane({
       sessions: opts.sessions,
-      onConnections: (items) => send({ type: 'connections', items }),
+      reportSlice: REPORT_SLICE_ROWS,
+      onConnections: (items) => this.sendConnections(items),
       onThreat: (t) => send({ type: 'threats', items: [t] }),
       onCut: (c) => send({ type: 'cut', ...c }),
       onAppUpdate: (u) => send({ type: 'app_update', ...u }),
@@ -75,8 +83,31 @@ export class LiveDataPlane {
     const wait = Math.max(0, this.dp.nextDue * 1000 - Date.now());
     this.timer = setTimeout(() => {
       this.dp.tick(Date.now() / 1000);
+      this.stepReport();
       this.scheduleTick();
     }, wait);
+  }
+
+  /**
+   * A report of hundreds of thousands of records goes out as several frames, each encoded in its
+   * own turn of the event loop: one frame would exceed the protocol's MAX_FRAME and stall capture.
+   */
+  private sendConnections(items: ConnectionRecord[]): void {
+    for (let i = 0; i < items.length; i += CONNECTIONS_PER_FRAME) {
+      const chunk = items.slice(i, i + CONNECTIONS_PER_FRAME);
+      setImmediate(() => this.control.broadcast({ type: 'connections', items: chunk }));
+    }
+  }
+
+  /** Builds a pending report one slice per event-loop turn, between ring drains. */
+  private stepReport(): void {
+    if (this.reportStepping || !this.dp.reportPending) return;
+    this.reportStepping = true;
+    setImmediate(() => {
+      this.reportStepping = false;
+      this.dp.continueReport(REPORT_SLICE_ROWS);
+      this.stepReport();
+    });
   }
 
   private drain(): void {
@@ -94,6 +125,7 @@ export class LiveDataPlane {
       }
       cap.release();
     }
+    this.stepReport();
   }
 
   private sendStats(): void {
@@ -138,6 +170,10 @@ export class LiveDataPlane {
       }
       case 'config':
         if (m.reportInterval !== undefined) dp.setReportInterval(m.reportInterval);
+        if (m.statsInterval !== undefined) {
+          if (this.statsTimer) clearInterval(this.statsTimer);
+          this.statsTimer = setInterval(() => this.sendStats(), m.statsInterval * 1000);
+        }
         break;
       case 'stats':
         reply(this.stats());
@@ -153,6 +189,8 @@ export class LiveDataPlane {
     this.drain();
     this.dp.flush();
     this.capture?.close();
+    // The last report's frames are queued with setImmediate; let them go out before closing.
+    await new Promise((resolve) => setImmediate(resolve));
     await this.control.close();
   }
 }
