@@ -21,6 +21,11 @@ export const ERRORS = {
   MSEG_ERR_CONFLICT: { status: 409, grpc: Code.AlreadyExists, message: 'already exists' },
   MSEG_ERR_RESERVED: { status: 409, grpc: Code.FailedPrecondition, message: 'reserved object cannot be changed' },
   MSEG_ERR_IN_USE: { status: 409, grpc: Code.FailedPrecondition, message: 'still referenced' },
+  MSEG_ERR_BODY_TOO_LARGE: { status: 413, grpc: Code.ResourceExhausted, message: 'request body too large' },
+  MSEG_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, grpc: Code.InvalidArgument, message: 'unsupported content type' },
+  MSEG_ERR_CORS_REFUSED: { status: 403, grpc: Code.PermissionDenied, message: 'cross-origin requests are not allowed' },
+  MSEG_ERR_INTERNAL: { status: 500, grpc: Code.Internal, message: 'internal error' },
+  MSEG_ERR_STORE_UNAVAILABLE: { status: 503, grpc: Code.Unavailable, message: 'the store does not answer' },
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,0 +1,89 @@
+/** Health (no token), the dashboard summary and the system configuration. */
+import { Type } from '@sinclair/typebox';
+import { sql } from 'kysely';
+import { MsegError } from '../errors.js';
+import { getSystemConfig, patchSystemConfig, SystemConfig, SystemConfigPatch } from '../server/config.js';
+import type { ApiPlugin } from './index.js';
+import { ErrorResponses } from './schemas/common.js';
+
+const FIVE_MIN = 5 * 60_000;
+const DAY = 24 * 3_600_000;
+
+const Summary = Type.Object({
+  agents: Type.Object({ online: Type.Integer(), total: Type.Integer() }),
+  workloads: Type.Object({ running: Type.Integer(), total: Type.Integer() }),
+  groups: Type.Integer(),
+  rules: Type.Integer(),
+  connections5m: Type.Integer({ description: 'distinct connections seen in the last 5 minutes' }),
+  violations24h: Type.Integer({ description: 'distinct violations seen in the last 24 hours' }),
+  threats24h: Type.Integer({ description: 'distinct threats seen in the last 24 hours' }),
+  time: Type.Integer(),
+});
+
+const system: ApiPlugin = async (app, { ctx }) => {
+  app.get(
+    '/health',
+    {
+      config: { public: true },
+      schema: { tags: ['system'], summary: 'Liveness and store reachability', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+    },
+    async () => {
+      try {
+        await sql`select 1`.execute(ctx.store.db);
+      } catch (e) {
+        throw new MsegError('MSEG_ERR_STORE_UNAVAILABLE', undefined, undefined, { cause: e });
+      }
+      return { status: 'ok' as const };
+    },
+  );
+
+  app.get(
+    '/system/summary',
+    { schema: { tags: ['system'], summary: 'Counts for the dashboard', response: { 200: Summary, ...ErrorResponses } } },
+    async () => {
+      const db = ctx.store.db;
+      const now = ctx.now();
+      const count = sql<number>`count(*)`;
+      const [agents, workloads, groups, rules, conns, viols, threats] = await Promise.all([
+        db.selectFrom('agents').select([count.as('total'), sql<number>`coalesce(sum(case when state = 'online' then 1 else 0 end), 0)`.as('online')]).executeTakeFirstOrThrow(),
+        db.selectFrom('workloads').select([count.as('total'), sql<number>`coalesce(sum(case when state = 'running' then 1 else 0 end), 0)`.as('running')]).executeTakeFirstOrThrow(),
+        db.selectFrom('groups').select(count.as('n')).executeTakeFirstOrThrow(),
+        db.selectFrom('rules').select(count.as('n')).executeTakeFirstOrThrow(),
+        db.selectFrom('conversations').select(count.as('n')).where('resolution', '=', 0).where('last_seen', '>=', now - FIVE_MIN).executeTakeFirstOrThrow(),
+        db.selectFrom('violations').select(count.as('n')).where('last_seen', '>=', now - DAY).executeTakeFirstOrThrow(),
+        db.selectFrom('threats').select(count.as('n')).where('last_seen', '>=', now - DAY).executeTakeFirstOrThrow(),
+      ]);
+      return {
+        agents: { online: Number(agents.online), total: Number(agents.total) },
+        workloads: { running: Number(workloads.running), total: Number(workloads.total) },
+        groups: Number(groups.n),
+        rules: Number(rules.n),
+        connections5m: Number(conns.n),
+        violations24h: Number(viols.n),
+        threats24h: Number(threats.n),
+        time: now,
+      };
+    },
+  );
+
+  app.get(
+    '/system/config',
+    { schema: { tags: ['system'], summary: 'System configuration', response: { 200: SystemConfig, ...ErrorResponses } } },
+    async () => getSystemConfig(ctx),
+  );
+
+  app.patch(
+    '/system/config',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Change the default mode of new service groups, retention or the token lifetime',
+        body: SystemConfigPatch,
+        response: { 200: SystemConfig, ...ErrorResponses },
+      },
+    },
+    async (req) => patchSystemConfig(ctx, req.body),
+  );
+};
+
+export default system;
