@@ -5,13 +5,17 @@
 import { sql, type Kysely } from 'kysely';
 import type { Dialect } from './dialect.js';
 import * as v1 from './migrations/001-initial.js';
+import * as v2 from './migrations/002-conversations.js';
 
 interface Migration {
   version: number;
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, up: v1.up }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, up: v1.up },
+  { version: 2, up: v2.up },
+];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

@@ -123,6 +123,10 @@ export interface ViolationsTable {
   action: 'deny' | 'violate';
   enforced_by: string;
   reported_by: string;
+  /** Violating sessions as the client's end reported them, and as the server's end did. */
+  client_count: Generated<Int64>;
+  server_count: Generated<Int64>;
+  /** max(client_count, server_count): the violation counted once when both ends saw it. */
   count: Int64;
   first_seen: Int64;
   last_seen: Int64;
