@@ -7,7 +7,8 @@ import { onPostgres, testDbUrl } from '../../test/support/store-env.js';
 import { openStore } from '../store/db.js';
 import type { Context } from '../server/context.js';
 import { EventBus, type EventMap, type EventName } from './bus.js';
-import { encodeEvent, startPgBridge, type PgBridge } from './pg-bridge.js';
+import { testDatabase } from '../testing/controller.js';
+import { channelFor, encodeEvent, startPgBridge, type PgBridge } from './pg-bridge.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mseg-bridge-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,13 +27,13 @@ afterEach(async () => {
 });
 
 /** A replica: its own store (own pool) on this file's database, its own bus and bridge. */
-async function replica(): Promise<Replica> {
-  const store = await openStore(testDbUrl, dir);
+async function replica(url = testDbUrl): Promise<Replica> {
+  const store = await openStore(url, dir);
   const logs: string[] = [];
   const ctx: Context = {
     store,
     events: new EventBus(),
-    options: { dataDir: dir, apiPort: 0, grpcPort: 0, noTls: true, db: testDbUrl, host: '127.0.0.1' },
+    options: { dataDir: dir, apiPort: 0, grpcPort: 0, noTls: true, db: url, host: '127.0.0.1' },
     now: () => Date.now(),
     log: (m) => logs.push(m),
   };
@@ -69,6 +70,15 @@ describe('encodeEvent', () => {
     const parts = encodeEvent('r1', 7, 'workloads', { agentId: 'a', ids });
     expect(parts.length).toBeGreaterThan(1);
     for (const p of parts) expect(Buffer.byteLength(p)).toBeLessThan(8000);
+  });
+});
+
+describe('channelFor', () => {
+  it('names a channel per schema within the 63-byte identifier limit', () => {
+    expect(channelFor('public')).toBe('mseg_events_public');
+    const long = channelFor('s'.repeat(60));
+    expect(long).toMatch(/^mseg_events_[0-9a-f]{32}$/);
+    expect(long).not.toBe(channelFor('s'.repeat(61)));
   });
 });
 
@@ -137,6 +147,32 @@ describe.skipIf(!onPostgres)('PostgreSQL event bridge (runs in the controller-po
     const late = next(b, 'agents', 5000);
     a.ctx.events.emit('agents', { agentId: 'x', state: 'online' });
     expect(await late).toEqual({ agentId: 'x', state: 'online' });
+  });
+
+  it('keeps deployments on different schemas of one database apart', async () => {
+    const schemaDb = await testDatabase();
+    try {
+      const a = await replica();
+      const b = await replica();
+      const other = await replica(schemaDb.url);
+      const otherSeen: unknown[] = [];
+      other.ctx.events.on('policy', (d) => otherSeen.push(d));
+      const got = next(b, 'policy', 1000);
+      a.ctx.events.emit('policy', { revision: 9 });
+      await got;
+      // other's own replica pair hears it, so a stray event from a would have arrived by then.
+      const peer = await replica(schemaDb.url);
+      const fromPeer = next(other, 'policy', 1000);
+      peer.ctx.events.emit('policy', { revision: 10 });
+      await fromPeer;
+      expect(otherSeen).toEqual([{ revision: 10 }]);
+    } finally {
+      for (const r of open.splice(0)) {
+        await r.bridge.close();
+        await r.ctx.store.close();
+      }
+      await schemaDb.drop();
+    }
   });
 
   it('stops relaying after close', async () => {

@@ -1,17 +1,20 @@
 /**
  * Relays EventBus events between controller replicas that share one PostgreSQL store, through
- * LISTEN/NOTIFY on one channel. Each replica has an id; a notification carries it with the event
+ * LISTEN/NOTIFY on one channel per store schema (channels are per database, and controllers on
+ * different schemas of one database are different deployments). Each replica has an id; a notification carries it with the event
  * name and data, and a replica ignores its own. Events are hints that the shared store changed
  * (consumers re-read it), so a duplicate after a retried NOTIFY is harmless, while a lost one would
  * leave a replica's watch streams stale: outgoing events wait in a bounded outbox while the
  * connection is down and go out once it is back.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Context } from '../server/context.js';
 import type { EventMap, EventName } from './bus.js';
 
-export const CHANNEL = 'mseg_events';
+const CHANNEL_PREFIX = 'mseg_events_';
+/** Longest identifier PostgreSQL keeps (NAMEDATALEN - 1). */
+const MAX_IDENTIFIER = 63;
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
 const MAX_PAYLOAD = 7900;
 /** Bytes of a large message per notification; base64 makes 6668 characters of it. */
@@ -55,6 +58,13 @@ export function encodeEvent(replicaId: string, seq: number, name: string, data: 
   return out;
 }
 
+/** The channel of the store in `schema`; a hash stands in for a schema name too long to append. */
+export function channelFor(schema: string): string {
+  const plain = CHANNEL_PREFIX + schema;
+  if (Buffer.byteLength(plain) <= MAX_IDENTIFIER) return plain;
+  return CHANNEL_PREFIX + createHash('sha256').update(schema).digest('hex').slice(0, 32);
+}
+
 export async function startPgBridge(ctx: Context): Promise<PgBridge> {
   const pool = ctx.store.pool;
   if (!pool) throw new Error('the event bridge needs the PostgreSQL store');
@@ -66,6 +76,7 @@ export async function startPgBridge(ctx: Context): Promise<PgBridge> {
   let retry: NodeJS.Timeout | null = null;
   let backoff = BACKOFF_MIN_MS;
   let seq = 0;
+  let channel = '';
   let dropped = 0;
 
   const deliver = (text: string): void => {
@@ -102,7 +113,7 @@ export async function startPgBridge(ctx: Context): Promise<PgBridge> {
       const payloads = outbox[0];
       const calls = payloads.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ');
       try {
-        await client.query(`select ${calls}`, [CHANNEL, ...payloads]);
+        await client.query(`select ${calls}`, [channel, ...payloads]);
       } catch {
         // The connection is failing; its 'error' handler reconnects and flushes again.
         return;
@@ -134,12 +145,14 @@ export async function startPgBridge(ctx: Context): Promise<PgBridge> {
     const c = await pool.connect();
     c.on('error', (err) => lost(c, err));
     c.on('notification', (n) => {
-      if (n.channel === CHANNEL && n.payload) deliver(n.payload);
+      if (n.channel === channel && n.payload) deliver(n.payload);
     });
     try {
       // Named so an operator sees the bridge of each replica in pg_stat_activity.
       await c.query(`set application_name = 'mseg-bridge-${replicaId}'`);
-      await c.query(`listen ${CHANNEL}`);
+      const schema = await c.query<{ s: string }>('select current_schema() as s');
+      channel = channelFor(schema.rows[0].s);
+      await c.query(`listen ${c.escapeIdentifier(channel)}`);
     } catch (err) {
       c.release(err as Error);
       throw err;
@@ -192,7 +205,7 @@ export async function startPgBridge(ctx: Context): Promise<PgBridge> {
       await flush();
       client = null;
       try {
-        await c.query(`unlisten ${CHANNEL}`);
+        await c.query(`unlisten ${c.escapeIdentifier(channel)}`);
         c.release();
       } catch (err) {
         c.release(err as Error);
