@@ -10,7 +10,8 @@ const common = {
 
 export default defineConfig({
   test: {
-    globalSetup: ['./vitest.global-setup.ts'],
+    // Build + PostgreSQL, then a Docker engine for the agent's container tests.
+    globalSetup: ['./vitest.global-setup.ts', './packages/agent/test/helpers/docker-setup.ts'],
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
       {
