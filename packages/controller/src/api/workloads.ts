@@ -5,7 +5,8 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { sql, type SelectQueryBuilder } from 'kysely';
-import { MsegError } from '../errors.js';
+import { isMsegError, MsegError } from '../errors.js';
+import { workloadsInGroup } from '../policy/membership.js';
 import { getSystemConfig, Mode } from '../server/config.js';
 import type { Database } from '../store/schema.js';
 import type { ApiPlugin } from './index.js';
@@ -34,6 +35,7 @@ const Filters = Type.Object(
   {
     ...Paging,
     host: Type.Optional(Type.String({ maxLength: 256, description: 'exact host name' })),
+    group: Type.Optional(Type.String({ maxLength: 256, description: 'members of this group (live membership)' })),
     service: Type.Optional(Type.String({ maxLength: 256, description: 'exact service name' })),
     image: Type.Optional(Type.String({ maxLength: 512, description: 'image contains this text (case-insensitive)' })),
     name: Type.Optional(Type.String({ maxLength: 256, description: 'name contains this text (case-insensitive)' })),
@@ -74,6 +76,15 @@ const workloads: ApiPlugin = async (app, { ctx }) => {
     );
   }
 
+  async function members(group: string): Promise<string[]> {
+    try {
+      return await workloadsInGroup(ctx, group);
+    } catch (e) {
+      if (isMsegError(e) && e.code === 'MSEG_ERR_NOT_FOUND') throw new MsegError('MSEG_ERR_NOT_FOUND', `group "${group}" does not exist`, 'query.group');
+      throw e;
+    }
+  }
+
   app.get(
     '/workloads',
     {
@@ -85,9 +96,14 @@ const workloads: ApiPlugin = async (app, { ctx }) => {
       },
     },
     async (req) => {
-      const { limit, offset, host, service, image, name, mode, state } = req.query;
+      const { limit, offset, host, group, service, image, name, mode, state } = req.query;
       const { defaultMode } = await getSystemConfig(ctx);
       let q = base();
+      if (group !== undefined) {
+        const ids = await members(group);
+        if (ids.length === 0) return { items: [], total: 0, limit, offset };
+        q = q.where('workloads.id', 'in', ids);
+      }
       if (host !== undefined) q = q.where('workloads.host', '=', host);
       if (service !== undefined) q = q.where('workloads.service', '=', service);
       if (state !== undefined) q = q.where('workloads.state', '=', state);

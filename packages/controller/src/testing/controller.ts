@@ -27,7 +27,7 @@ import { createUser } from '../auth/users.js';
 import { EventBus } from '../events/bus.js';
 import { buildApp } from '../server/app.js';
 import type { ControllerOptions, Context } from '../server/context.js';
-import { openStore, type Store } from '../store/db.js';
+import { openStore } from '../store/db.js';
 
 export const ADMIN_PASSWORD = 'admin-test-password';
 export const READER_PASSWORD = 'reader-test-password';
@@ -58,14 +58,16 @@ export interface TestControllerOptions {
   options?: Partial<ControllerOptions>;
 }
 
-/** A store for one test controller, and how to throw it away. */
-async function testStore(dataDir: string): Promise<{ store: Store; drop(): Promise<void> }> {
+/**
+ * A store URL of its own for one test: undefined (SQLite in the caller's data dir) unless
+ * MSEG_TEST_DB names a PostgreSQL database; then a fresh schema in it, selected through the URL's
+ * search_path, so it also works for controllers started from a URL (`--db`). drop() removes it.
+ */
+export async function testDatabase(): Promise<{ url: string | undefined; drop(): Promise<void> }> {
   const url = process.env.MSEG_TEST_DB;
-  if (!url || !/^postgres(ql)?:\/\//.test(url)) {
-    return { store: await openStore(undefined, dataDir), drop: async () => {} };
-  }
+  if (!url || !/^postgres(ql)?:\/\//.test(url)) return { url: undefined, drop: async () => {} };
   const schema = `t_${randomBytes(6).toString('hex')}`;
-  const admin = async (statement: string) => {
+  const run = async (statement: string) => {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
@@ -74,15 +76,16 @@ async function testStore(dataDir: string): Promise<{ store: Store; drop(): Promi
       await c.end();
     }
   };
-  await admin(`create schema ${schema}`);
+  await run(`create schema ${schema}`);
   const scoped = new URL(url);
   scoped.searchParams.set('options', `-c search_path=${schema}`);
-  return { store: await openStore(scoped.toString(), dataDir), drop: () => admin(`drop schema ${schema} cascade`) };
+  return { url: scoped.toString(), drop: () => run(`drop schema ${schema} cascade`) };
 }
 
 export async function testController(opts: TestControllerOptions = {}): Promise<TestController> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mseg-ctl-'));
-  const { store, drop } = await testStore(dataDir);
+  const database = await testDatabase();
+  const store = await openStore(database.url, dataDir);
   const logs: string[] = [];
   const ctx: Context = {
     store,
@@ -132,7 +135,7 @@ export async function testController(opts: TestControllerOptions = {}): Promise<
     async close() {
       await app.close();
       await store.close();
-      await drop();
+      await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
