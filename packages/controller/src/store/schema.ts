@@ -124,8 +124,8 @@ export interface ViolationsTable {
   enforced_by: string;
   reported_by: string;
   /** Violating sessions as the client's end reported them, and as the server's end did. */
-  client_count: Generated<Int64>;
-  server_count: Generated<Int64>;
+  client_count: ColumnType<number, number | undefined, number>;
+  server_count: ColumnType<number, number | undefined, number>;
   /** max(client_count, server_count): the violation counted once when both ends saw it. */
   count: Int64;
   first_seen: Int64;

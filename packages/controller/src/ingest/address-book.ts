@@ -1,0 +1,102 @@
+/**
+ * Which workload owns an address, for turning the IPs of connection records into workloads.
+ * Loaded once from the store and kept until a 'workloads' or 'agents' event says it changed, so
+ * ingest never queries per record.
+ *
+ * Container bridge addresses repeat across hosts (172.17.0.2 is on every Docker host), so an
+ * address resolves to the workload on the reporting host first; elsewhere only when exactly one
+ * workload has it (overlay networks), never by guessing between several.
+ */
+import { canonicalIp } from '../policy/membership.js';
+import type { Context } from '../server/context.js';
+
+export interface WorkloadRef {
+  id: string;
+  host: string;
+  name: string;
+  service: string;
+  /** Running with its traffic mirrored to a data plane (not stopped, not host network or paused). */
+  monitored: boolean;
+  agentId: string;
+}
+
+export class AddressBook {
+  private byIp = new Map<string, WorkloadRef[]>();
+  readonly byId = new Map<string, WorkloadRef>();
+  private onlineAgents = new Set<string>();
+
+  static async load(ctx: Context): Promise<AddressBook> {
+    const db = ctx.store.db;
+    const [workloads, agents] = await Promise.all([
+      db.selectFrom('workloads').select(['id', 'host', 'name', 'service', 'interfaces', 'state', 'agent_id']).where('state', '!=', 'stopped').execute(),
+      db.selectFrom('agents').select('id').where('state', '=', 'online').execute(),
+    ]);
+    const book = new AddressBook();
+    for (const a of agents) book.onlineAgents.add(a.id);
+    for (const w of workloads) {
+      const ref: WorkloadRef = { id: w.id, host: w.host, name: w.name, service: w.service, monitored: w.state === 'running', agentId: w.agent_id };
+      book.byId.set(w.id, ref);
+      for (const iface of JSON.parse(w.interfaces) as { ips?: string[] }[]) {
+        for (const text of iface.ips ?? []) {
+          const ip = canonicalIp(text);
+          if (ip === null) continue;
+          const list = book.byIp.get(ip);
+          if (!list) book.byIp.set(ip, [ref]);
+          else if (!list.includes(ref)) list.push(ref);
+        }
+      }
+    }
+    return book;
+  }
+
+  /** The workload that owns `ip` as seen from `host`, or undefined for an outside address. */
+  resolve(ip: string, host: string): WorkloadRef | undefined {
+    const list = this.byIp.get(ip);
+    if (!list) return undefined;
+    if (list.length === 1) return list[0];
+    let local: WorkloadRef | undefined;
+    for (const w of list) {
+      if (w.host !== host) continue;
+      if (local) return undefined;
+      local = w;
+    }
+    return local;
+  }
+
+  /** Whether this workload's own data plane reports its traffic now (monitored, agent online). */
+  reports(w: WorkloadRef | undefined): boolean {
+    return w !== undefined && w.monitored && this.onlineAgents.has(w.agentId);
+  }
+
+  get workloadCount(): number {
+    return this.byId.size;
+  }
+}
+
+interface Cached {
+  /** Bumped by every event that can change the book; a load started at an older one is stale. */
+  generation: number;
+  loaded: { generation: number; book: Promise<AddressBook> } | null;
+}
+
+const cache = new WeakMap<Context, Cached>();
+
+/** The current address book of this controller, reloaded after workloads or agents changed. */
+export function addressBook(ctx: Context): Promise<AddressBook> {
+  let c = cache.get(ctx);
+  if (!c) {
+    const fresh: Cached = { generation: 0, loaded: null };
+    ctx.events.on('workloads', () => fresh.generation++);
+    ctx.events.on('agents', () => fresh.generation++);
+    cache.set(ctx, fresh);
+    c = fresh;
+  }
+  if (c.loaded && c.loaded.generation === c.generation) return c.loaded.book;
+  const entry = { generation: c.generation, book: AddressBook.load(ctx) };
+  c.loaded = entry;
+  const owner = c;
+  entry.book.catch(() => {
+    if (owner.loaded === entry) owner.loaded = null;
+  });
+  return entry.book;
+}

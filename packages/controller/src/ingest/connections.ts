@@ -1,0 +1,117 @@
+/**
+ * Connection reports → conversations. Both ends of a connection between two monitored workloads
+ * report it (the client's data plane as egress, the server's as ingress); both reports land in
+ * the same conversation row (key without the reporting end), and its counters are counted once:
+ *
+ * The counters come from one authoritative end per record, decided from the address book: the
+ * server's report when the server is a running, monitored workload whose agent is online (its
+ * data plane sees every packet sent to it, even those its Protect table then drops, because tc
+ * ingress runs before netfilter); otherwise the client's, which is then the only report there
+ * will be. The other end's report still marks the row (enforced_by becomes 'both') but adds 0.
+ *
+ * Not per-bucket side markers or max() of the two ends: each data plane's 5 s interval starts
+ * when that data plane started, so the two ends' deltas of the same traffic fall into different
+ * 5 s slots, and any per-slot reconciliation counts the unmatched slots twice. A fixed choice of
+ * end is exact whenever both report, and needs no read before the write.
+ */
+import type { ConnectionRecord } from '@mseg/dp';
+import type { Context } from '../server/context.js';
+import { addressBook, type AddressBook, type WorkloadRef } from './address-book.js';
+import { CLIENT, IngestBatch, RAW_BUCKET_MS, SERVER, type Verdict } from './batch.js';
+import { trafficStats } from './traffic-stats.js';
+
+export interface DnsAnswer {
+  name: string;
+  ip: string;
+}
+
+/** Who is who in one record: the two workloads ('' = not a known workload) and which end reported. */
+export interface Ends {
+  side: typeof CLIENT | typeof SERVER;
+  client: string;
+  server: string;
+  /** This report's counters are the conversation's (see the file comment). */
+  authoritative: boolean;
+}
+
+export function endsOf(book: AddressBook, host: string, workloadId: string, direction: string, clientIp: string, serverIp: string): Ends {
+  const serverRef = book.resolve(serverIp, host);
+  // 'none' comes from a data plane that could not tell (no MAC/IP match): the reporter is the
+  // server when it owns the server address, else the client.
+  const side = direction === 'ingress' || (direction !== 'egress' && serverRef?.id === workloadId) ? SERVER : CLIENT;
+  if (side === SERVER) return { side, client: book.resolve(clientIp, host)?.id ?? '', server: workloadId, authoritative: true };
+  return { side, client: workloadId, server: serverRef?.id ?? '', authoritative: !book.reports(serverRef as WorkloadRef | undefined) };
+}
+
+/** An agent speaks only for its own workloads: a record naming another agent's is kept anonymous. */
+export function reporter(book: AddressBook, agentId: string, workloadId: string): string {
+  const ref = book.byId.get(workloadId);
+  return ref && ref.agentId !== agentId ? '' : workloadId;
+}
+
+export function toMs(seconds: number): number {
+  return Math.floor(seconds * 1000);
+}
+
+export async function ingestConnections(ctx: Context, agentId: string, host: string, items: ConnectionRecord[], dnsAnswers: DnsAnswer[]): Promise<void> {
+  const book = await addressBook(ctx);
+  const batch = new IngestBatch();
+  const counted: { client: string; server: string; bytes: number; packets: number; sessions: number; violations: number }[] = [];
+
+  for (const r of items) {
+    const ends = endsOf(book, host, reporter(book, agentId, r.workloadId), r.direction, r.client, r.server);
+    const action: Verdict = r.action === 'none' ? 'allow' : r.action;
+    const first = toMs(r.firstSeen);
+    const last = toMs(r.lastSeen);
+    const k = ends.authoritative ? 1 : 0;
+    const bytes = (r.bytesToServer + r.bytesToClient) * k;
+    const packets = (r.packetsToServer + r.packetsToClient) * k;
+    const sessions = r.sessions * k;
+    const violations = r.violations * k;
+    batch.addConversation(
+      {
+        bucket: last - (last % RAW_BUCKET_MS),
+        clientWorkload: ends.client,
+        serverWorkload: ends.server,
+        clientIp: r.client,
+        serverIp: r.server,
+        serverPort: r.serverPort,
+        proto: r.proto,
+        app: r.app,
+        action,
+        ruleId: r.ruleId,
+      },
+      { side: ends.side, bytes, packets, sessions, violations, threatSeverity: r.threatSeverity, firstSeen: first, lastSeen: last },
+    );
+    if (action !== 'allow') {
+      batch.addViolation(
+        { clientWorkload: ends.client, serverWorkload: ends.server, clientIp: r.client, serverIp: r.server, serverPort: r.serverPort, proto: r.proto, app: r.app, action, ruleId: r.ruleId },
+        {
+          side: ends.side,
+          source: 'dp',
+          clientCount: ends.side === CLIENT ? r.sessions : 0,
+          serverCount: ends.side === SERVER ? r.sessions : 0,
+          firstSeen: first,
+          lastSeen: last,
+        },
+      );
+    }
+    if (ends.authoritative) {
+      batch.addHit(r.ruleId, r.sessions, last);
+      counted.push({ client: ends.client, server: ends.server, bytes, packets, sessions, violations });
+    }
+  }
+  for (const d of dnsAnswers) batch.addDns(d.name.toLowerCase(), d.ip);
+
+  await batch.write(ctx);
+
+  const stats = trafficStats(ctx);
+  const now = ctx.now();
+  for (const c of counted) {
+    stats.add('', now, c.bytes, c.packets, c.sessions, c.violations);
+    if (c.client !== '') stats.add(c.client, now, c.bytes, c.packets, c.sessions, c.violations);
+    if (c.server !== '' && c.server !== c.client) stats.add(c.server, now, c.bytes, c.packets, c.sessions, c.violations);
+  }
+  if (batch.conversationCount > 0) ctx.events.emit('connections', { count: batch.conversationCount });
+  if (batch.violationCount > 0) ctx.events.emit('violations', { count: batch.violationCount });
+}
