@@ -5,6 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Context } from '../server/context.js';
 import agents from './agents.js';
+import agentsRevoke from './agents-revoke.js';
 import auth from './auth.js';
 import events from './events.js';
 import system from './system.js';
@@ -16,6 +17,7 @@ export const apiPlugins: ApiPlugin[] = [
   auth,
   system,
   agents,
+  agentsRevoke,
   workloads,
   events,
 ];

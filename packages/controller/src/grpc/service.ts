@@ -1,0 +1,140 @@
+/**
+ * AgentService: what each RPC does with the store. Authentication is the interceptor's job
+ * (auth.ts); this file maps messages to ingest calls and answers only after they committed.
+ */
+import type { ServiceImpl } from '@connectrpc/connect';
+import { AgentService } from '@mseg/proto';
+import { MsegError } from '../errors.js';
+import { REPORT_INTERVAL_SECONDS, recordHeartbeat, registerAgent } from '../ingest/agents.js';
+import { ingestConnections } from '../ingest/connections.js';
+import { ingestThreats } from '../ingest/threats.js';
+import { ingestViolations } from '../ingest/violations.js';
+import { ingestWorkloads } from '../ingest/workloads.js';
+import { currentRevision } from '../policy/revision.js';
+import type { Context } from '../server/context.js';
+import { callerAgent } from './auth.js';
+import { connectionFromProto, threatFromProto, violationFromProto, workloadFromProto } from './convert.js';
+import { joinTokenMatches } from './join-token.js';
+import { watchPolicy } from './watch.js';
+
+/** Records in one report at most; an agent's bounded queue sends less. */
+export const MAX_RECORDS_PER_REPORT = 50_000;
+
+function checkBatch(batchId: string, count: number, field: string): void {
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(batchId)) {
+    throw new MsegError('MSEG_ERR_VALIDATION', 'batch_id must be 1-128 of [A-Za-z0-9_.:-]', 'batch_id');
+  }
+  if (count > MAX_RECORDS_PER_REPORT) throw new MsegError('MSEG_ERR_VALIDATION', `more than ${MAX_RECORDS_PER_REPORT} ${field}`, field);
+}
+
+/**
+ * Runs a report once per (agent, batch id). A batch already stored is acknowledged as a duplicate
+ * without ingesting it again; one still being ingested by this controller (the agent gave up
+ * waiting and resent) waits for that first attempt instead of racing it.
+ */
+function batches(ctx: Context) {
+  const inFlight = new Map<string, Promise<boolean>>();
+  async function once(agentId: string, batchId: string, work: () => Promise<void>): Promise<boolean> {
+    const seen = await ctx.store.db
+      .selectFrom('report_batches')
+      .select('batch_id')
+      .where('agent_id', '=', agentId)
+      .where('batch_id', '=', batchId)
+      .executeTakeFirst();
+    if (seen) return true;
+    await work();
+    // Recorded after the ingest committed: a crash in between makes the agent resend, and a
+    // batch counted twice is better than an acknowledged one lost.
+    await ctx.store.db
+      .insertInto('report_batches')
+      .values({ agent_id: agentId, batch_id: batchId, received_at: ctx.now() })
+      .onConflict((oc) => oc.columns(['agent_id', 'batch_id']).doNothing())
+      .execute();
+    return false;
+  }
+  return async (agentId: string, batchId: string, work: () => Promise<void>): Promise<boolean> => {
+    const key = `${agentId}\n${batchId}`;
+    const running = inFlight.get(key);
+    if (running) return running.then(() => true);
+    const p = once(agentId, batchId, work);
+    inFlight.set(key, p);
+    try {
+      return await p;
+    } finally {
+      inFlight.delete(key);
+    }
+  };
+}
+
+export function agentService(ctx: Context, joinToken: string): Partial<ServiceImpl<typeof AgentService>> {
+  const onceper = batches(ctx);
+  return {
+    async register(req) {
+      if (!joinTokenMatches(joinToken, req.joinToken)) throw new MsegError('MSEG_ERR_AGENT_UNAUTHENTICATED', 'wrong join token');
+      const { agentId, credential } = await registerAgent(ctx, {
+        host: req.host,
+        version: req.agentVersion,
+        previousAgentId: req.previousAgentId,
+      });
+      return { agentId, credential, reportIntervalSeconds: REPORT_INTERVAL_SECONDS };
+    },
+
+    async heartbeat(req, call) {
+      const agent = callerAgent(call.values);
+      const dp = req.dataPlane;
+      await recordHeartbeat(ctx, agent, {
+        policyRevision: Number(req.policyRevision),
+        workloads: req.workloads,
+        protectedWorkloads: req.protectedWorkloads,
+        dataPlane: {
+          running: dp?.running ?? false,
+          restarts: dp?.restarts ?? 0,
+          packets: Number(dp?.packets ?? 0n),
+          drops: Number(dp?.drops ?? 0n),
+          sessions: Number(dp?.sessions ?? 0n),
+        },
+        problems: req.problems.slice(0, 32).map((p) => p.slice(0, 512)),
+      });
+      return { reportIntervalSeconds: REPORT_INTERVAL_SECONDS, policyRevision: BigInt(await currentRevision(ctx)) };
+    },
+
+    async reportWorkloads(req, call) {
+      const agent = callerAgent(call.values);
+      const changed = await ingestWorkloads(ctx, agent.id, agent.host, {
+        full: req.full,
+        workloads: req.workloads.map(workloadFromProto),
+        removedIds: req.removedIds,
+      });
+      return { changed: changed.length };
+    },
+
+    async reportConnections(req, call) {
+      const agent = callerAgent(call.values);
+      checkBatch(req.batchId, req.connections.length + req.dnsAnswers.length, 'connections');
+      const items = req.connections.map(connectionFromProto);
+      const dns = req.dnsAnswers.map((a) => ({ name: a.name, ip: a.ip }));
+      const duplicate = await onceper(agent.id, req.batchId, () => ingestConnections(ctx, agent.id, agent.host, items, dns));
+      return { duplicate };
+    },
+
+    async reportThreats(req, call) {
+      const agent = callerAgent(call.values);
+      checkBatch(req.batchId, req.threats.length, 'threats');
+      const items = req.threats.map(threatFromProto);
+      return { duplicate: await onceper(agent.id, req.batchId, () => ingestThreats(ctx, agent.id, items)) };
+    },
+
+    async reportViolations(req, call) {
+      const agent = callerAgent(call.values);
+      checkBatch(req.batchId, req.violations.length, 'violations');
+      const items = req.violations.map(violationFromProto);
+      return { duplicate: await onceper(agent.id, req.batchId, () => ingestViolations(ctx, agent.id, items)) };
+    },
+
+    async *watchPolicy(req, call) {
+      const agent = callerAgent(call.values);
+      if (req.agentId !== agent.id) throw new MsegError('MSEG_ERR_AGENT_UNAUTHENTICATED', "agent_id is not the credential's agent");
+      yield* watchPolicy(ctx, agent.id, Number(req.revision), call.signal);
+    },
+  };
+}
