@@ -8,6 +8,8 @@ import agents from './agents.js';
 import agentsRevoke from './agents-revoke.js';
 import auth from './auth.js';
 import events from './events.js';
+import groups from './groups.js';
+import policies from './policies.js';
 import system from './system.js';
 import workloads from './workloads.js';
 
@@ -20,4 +22,6 @@ export const apiPlugins: ApiPlugin[] = [
   agentsRevoke,
   workloads,
   events,
+  groups,
+  policies,
 ];

@@ -17,6 +17,7 @@
  * Rules whose peer group is empty are left out (they can match nothing), as are disabled rules and
  * all rules of a workload without addresses (the DP cannot attribute its traffic).
  */
+import { createHash } from 'node:crypto';
 import type { RuleSpec } from '@mseg/dp';
 import type { Context } from '../server/context.js';
 import { type PolicySnapshot, modeOfWorkload, policySnapshot } from './membership.js';
@@ -92,6 +93,26 @@ export function compileSnapshot(snap: PolicySnapshot, ids: Iterable<string>): Ma
   return out;
 }
 
+/**
+ * A text that differs when a compiled policy differs, without serialising shared peer lists once
+ * per workload: each distinct peer array (shared by every workload of one snapshot) is reduced to a
+ * content hash once, through `tokens`.
+ */
+export function fingerprint(policy: CompiledWorkload, tokens: WeakMap<readonly string[], string>): string {
+  const tok = (a: readonly string[]): string => {
+    if (a.length <= 4) return a.join(',');
+    let t = tokens.get(a);
+    if (t === undefined) {
+      t = createHash('sha1').update(a.join(',')).digest('base64');
+      tokens.set(a, t);
+    }
+    return t;
+  };
+  let out = policy.mode;
+  for (const r of policy.rules) out += `|${r.id};${tok(r.from)};${tok(r.to)};${r.ports};${r.apps.join(',')};${r.action}`;
+  return out;
+}
+
 interface CacheEntry {
   /** Serialised policy, to tell whether a recompile changed it. '' for a removed workload. */
   fingerprint: string;
@@ -124,10 +145,11 @@ async function refresh(ctx: Context): Promise<CompileCache> {
     const compiled = compileSnapshot(snap, snap.workloads.keys());
     const prev = s.current;
     const entries = new Map<string, CacheEntry>();
+    const tokens = new WeakMap<readonly string[], string>();
     for (const [id, policy] of compiled) {
-      const fingerprint = JSON.stringify(policy);
+      const fp = fingerprint(policy, tokens);
       const old = prev?.entries.get(id);
-      entries.set(id, { fingerprint, policy, changedAt: old && old.fingerprint === fingerprint ? old.changedAt : snap.revision });
+      entries.set(id, { fingerprint: fp, policy, changedAt: old && old.fingerprint === fp ? old.changedAt : snap.revision });
     }
     if (prev) {
       for (const [id, old] of prev.entries) {

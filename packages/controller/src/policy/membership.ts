@@ -72,7 +72,7 @@ export function buildSnapshot(
   const ipOwner = new Map<string, string>();
   for (const w of workloads) for (const ip of w.ips) ipOwner.set(ip, w.id);
   const nodeIps = new Set<string>();
-  for (const h of nodeAddresses) {
+  for (const h of new Set(nodeAddresses)) {
     const ip = canonicalIp(h);
     if (ip !== null && !h.includes('/')) nodeIps.add(ip);
   }
