@@ -5,12 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-test}"
 
-# Debian packages per use: the native capture addon builds with g++/make/python3; tests make
+# Debian packages per use: the native capture addon builds with g++/make/python3; the agent
+# enforces Protect mode with nft and reads its deny log with tcpdump (nflog); tests make
 # network namespaces, veths and tc mirrors, and run real HTTP/DNS servers and clients in them;
 # the controller suite runs a second time on a throwaway PostgreSQL server on loopback; the agent
 # suite runs real containers on Debian's dockerd (started by the tests when not running) from
 # images built locally with debootstrap and busybox-static (no registry), and nftables in them.
-base=(g++ make python3 iproute2)
+base=(g++ make python3 iproute2 nftables tcpdump)
 test_pkgs=(curl dnsmasq-base dnsutils tcpdump postgresql docker.io debootstrap busybox-static nftables)
 bench_pkgs=(libndpi-bin tcpdump)
 pkgs=("${base[@]}")

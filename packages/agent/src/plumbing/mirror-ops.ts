@@ -1,0 +1,117 @@
+/**
+ * The tc mirror of one container interface: a clsact qdisc and, on its ingress and egress hooks,
+ * one u32 match-all filter whose only action is `mirred egress mirror` onto nv-ex-<if>. (u32
+ * `match u32 0 0` because this kernel family lacks cls_matchall.) Our filters are the ones at
+ * preference MIRROR_PREF with handle MIRROR_HANDLE: prune and delete touch nothing else, and an
+ * interrupted run that left two filters at our preference is repaired by replacing them all.
+ */
+import { inNetns, parseJsonList, type CommandRunner } from './command.js';
+import { deleteIgnoringGone, isGone, listLinks } from './links.js';
+import { LINK_PREFIX } from './names.js';
+import type { TapSpec } from './types.js';
+import { groupByNetns } from './veth-ops.js';
+
+/** Low preference: our mirror runs before other filters can redirect or drop a packet. */
+export const MIRROR_PREF = 7;
+/** u32 handle in the default hash table 800: (0x6d, "m"). */
+export const MIRROR_HANDLE = '800::6d';
+const HOOKS = ['ingress', 'egress'] as const;
+
+interface TcFilter {
+  pref: number;
+  kind: string;
+  options?: {
+    fh?: string;
+    match?: { value: string; mask: string };
+    actions?: { kind: string; mirred_action?: string; direction?: string; to_dev?: string }[];
+  };
+}
+
+export class MirrorOps {
+  constructor(private readonly runner: CommandRunner) {}
+
+  /** `force`: the nv-ex device was made anew, so a filter naming it may point at its predecessor. */
+  async update(t: TapSpec, force = false): Promise<void> {
+    const qdiscs = parseJsonList<{ kind: string }>(await this.runner.run(inNetns(t.netns, ['tc', '-j', 'qdisc', 'show', 'dev', t.ifName])));
+    if (!qdiscs.some((q) => q.kind === 'clsact')) await this.runner.run(inNetns(t.netns, ['tc', 'qdisc', 'add', 'dev', t.ifName, 'clsact']));
+    for (const hook of HOOKS) {
+      const ours = (await this.filters(t.netns, t.ifName, hook)).filter((f) => f.options?.fh && !f.options.fh.endsWith(':'));
+      if (!force && ours.length === 1 && isMirrorTo(ours[0], t.exName)) continue;
+      if (ours.length) await this.deletePref(t.netns, t.ifName, hook);
+      await this.runner.run(
+        inNetns(t.netns, [
+          'tc', 'filter', 'replace', 'dev', t.ifName, hook, 'protocol', 'all', 'pref', String(MIRROR_PREF), 'handle', MIRROR_HANDLE,
+          'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'mirror', 'dev', t.exName,
+        ]),
+      );
+    }
+  }
+
+  /** Removes our filters, and the clsact qdisc when nothing else is left on it. */
+  async delete(t: TapSpec): Promise<void> {
+    await this.clear(t.netns, t.ifName);
+  }
+
+  /** In each desired container namespace, clears our filters from interfaces no tap names. */
+  async prune(all: readonly TapSpec[]): Promise<void> {
+    for (const [netns, taps] of groupByNetns(all)) {
+      const want = new Set(taps.map((t) => t.ifName));
+      let links;
+      try {
+        links = await listLinks(this.runner, netns);
+      } catch (err) {
+        if (isGone(err)) continue;
+        throw err;
+      }
+      for (const l of links) {
+        if (want.has(l.ifname) || l.ifname === 'lo' || l.ifname.startsWith(LINK_PREFIX)) continue;
+        const found = await Promise.all(HOOKS.map((h) => this.filters(netns, l.ifname, h)));
+        if (found.some((f) => f.length)) await this.clear(netns, l.ifname);
+      }
+    }
+  }
+
+  private async clear(netns: string, ifName: string): Promise<void> {
+    for (const hook of HOOKS) await this.deletePref(netns, ifName, hook);
+    let left: TcFilter[][];
+    try {
+      left = await Promise.all(
+        HOOKS.map(async (h) => parseJsonList<TcFilter>(await this.runner.run(inNetns(netns, ['tc', '-j', 'filter', 'show', 'dev', ifName, h])))),
+      );
+    } catch (err) {
+      if (isGone(err)) return;
+      throw err;
+    }
+    if (left.every((f) => f.length === 0)) await deleteIgnoringGone(this.runner, inNetns(netns, ['tc', 'qdisc', 'del', 'dev', ifName, 'clsact']));
+  }
+
+  private async deletePref(netns: string, ifName: string, hook: string): Promise<void> {
+    await deleteIgnoringGone(this.runner, inNetns(netns, ['tc', 'filter', 'del', 'dev', ifName, hook, 'pref', String(MIRROR_PREF)]));
+  }
+
+  /** Filters at our preference on one hook (empty when the device or qdisc is gone). */
+  private async filters(netns: string, ifName: string, hook: string): Promise<TcFilter[]> {
+    try {
+      const all = parseJsonList<TcFilter>(await this.runner.run(inNetns(netns, ['tc', '-j', 'filter', 'show', 'dev', ifName, hook])));
+      return all.filter((f) => f.pref === MIRROR_PREF);
+    } catch (err) {
+      if (isGone(err)) return [];
+      throw err;
+    }
+  }
+}
+
+function isMirrorTo(f: TcFilter, exName: string): boolean {
+  const a = f.options?.actions;
+  return (
+    f.kind === 'u32' &&
+    f.options?.fh === MIRROR_HANDLE &&
+    f.options.match?.value === '0' &&
+    f.options.match.mask === '0' &&
+    a?.length === 1 &&
+    a[0].kind === 'mirred' &&
+    a[0].mirred_action === 'mirror' &&
+    a[0].direction === 'egress' &&
+    a[0].to_dev === exName
+  );
+}

@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest';
+import { FakeKernel } from '../testing/fake-kernel.js';
+import { MIRROR_HANDLE, MIRROR_PREF } from './mirror-ops.js';
+import { neuvMac } from './names.js';
+import { Plumbing } from './plumbing.js';
+import type { PlumbingWorkload } from './types.js';
+
+const CAP = '/run/netns/mseg';
+const A = '/proc/101/ns/net';
+const B = '/proc/202/ns/net';
+
+function setup(): { k: FakeKernel; p: Plumbing; workloads: PlumbingWorkload[]; ready: Map<string, number> } {
+  const k = new FakeKernel();
+  for (const path of [A, B]) {
+    k.addNetns(path);
+    k.addLink(path, 'eth0');
+  }
+  const workloads: PlumbingWorkload[] = [
+    { id: 'aaaaaaaaaaaa1111', netns: A, interfaces: [{ name: 'eth0', ifindex: 5, mac: '02:42:ac:11:00:02', ips: ['172.17.0.2'] }] },
+    { id: 'bbbbbbbbbbbb2222', netns: B, interfaces: [{ name: 'eth0', ifindex: 5, mac: '02:42:ac:11:00:03', ips: ['172.17.0.3'] }] },
+  ];
+  const ready = new Map<string, number>();
+  const p = new Plumbing({ runner: k, netnsName: 'mseg', onReady: (t, ifindex) => ready.set(t.inName, ifindex) });
+  return { k, p, workloads, ready };
+}
+
+function assertPlumbed(k: FakeKernel, path: string, inName: string): void {
+  const cap = k.ns.get(CAP)!;
+  const inn = cap.links.get(inName)!;
+  const ex = k.ns.get(path)!.links.get('nv-ex-eth0')!;
+  expect(inn.peer).toEqual({ netns: path, ifname: 'nv-ex-eth0' });
+  expect(inn.master).toBe('nv-br');
+  expect(inn.portFlags).toEqual({ learning: false, flood: false, mcast_flood: false, bcast_flood: false });
+  expect(inn.address).toBe(neuvMac(inn.ifindex));
+  expect(ex.address).toBe(neuvMac(inn.ifindex));
+  expect([inn.up, ex.up, inn.addrgen, ex.addrgen]).toEqual([true, true, 'none', 'none']);
+  const filters = k.ns.get(path)!.filters;
+  expect(filters.map((f) => `${f.dev} ${f.hook} ${f.pref} ${f.handle} ${f.toDev}`).sort()).toEqual([
+    `eth0 egress ${MIRROR_PREF} ${MIRROR_HANDLE} nv-ex-eth0`,
+    `eth0 ingress ${MIRROR_PREF} ${MIRROR_HANDLE} nv-ex-eth0`,
+  ]);
+}
+
+describe('plumbing reconcile', () => {
+  it('first apply builds the namespace, bridge, drop table, pairs and mirrors in order', async () => {
+    const { k, p, workloads, ready } = setup();
+    p.setWorkloads(workloads);
+    await p.settle();
+    expect(p.features).toEqual({ clsact: true, u32: true, mirred: true, matchall: false, gact: false });
+    const w = k.writes().filter((l) => !l.includes('nv-probe'));
+    expect(w.slice(0, 4)).toEqual([
+      'ip netns add mseg',
+      `nsenter --net=${CAP} -- ip link add nv-br type bridge`,
+      `nsenter --net=${CAP} -- ip link set nv-br up`,
+      `nsenter --net=${CAP} -- nft -f - <<6 lines`,
+    ]);
+    expect(w.filter((l) => l.includes(`--net=${A}`))).toEqual([
+      `nsenter --net=${A} -- ip link add nv-ex-eth0 type veth peer name nv-in-aaaaaaaa5 netns ${CAP}`,
+      expect.stringMatching(new RegExp(`^nsenter --net=${A} -- ip link set dev nv-ex-eth0 address 4e:65:75:56:00:[0-9a-f]{2} addrgenmode none up$`)),
+      `nsenter --net=${A} -- tc qdisc add dev eth0 clsact`,
+      `nsenter --net=${A} -- tc filter replace dev eth0 ingress protocol all pref ${MIRROR_PREF} handle ${MIRROR_HANDLE} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
+      `nsenter --net=${A} -- tc filter replace dev eth0 egress protocol all pref ${MIRROR_PREF} handle ${MIRROR_HANDLE} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
+    ]);
+    assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
+    assertPlumbed(k, B, 'nv-in-bbbbbbbb5');
+    expect(ready.get('nv-in-aaaaaaaa5')).toBe(k.ns.get(CAP)!.links.get('nv-in-aaaaaaaa5')!.ifindex);
+    expect(p.statuses().taps.map((s) => s.kind)).toEqual(['done', 'done']);
+    // The probe pair is gone again.
+    expect([...k.ns.get(CAP)!.links.keys()].sort()).toEqual(['lo', 'nv-br', 'nv-in-aaaaaaaa5', 'nv-in-bbbbbbbb5']);
+  });
+
+  it('re-apply on a correct kernel only reads', async () => {
+    const { k, p, workloads } = setup();
+    p.setWorkloads(workloads);
+    await p.settle();
+    const before = k.log.length;
+    p.base.touch();
+    p.taps.touch();
+    await p.settle();
+    const again = k.log.slice(before);
+    expect(again.length).toBeGreaterThan(0);
+    expect(again.filter((l) => !l.includes(' -j '))).toEqual([]);
+  });
+
+  it('a fresh agent adopts what exists: no writes when the kernel is already right', async () => {
+    const { k, p, workloads } = setup();
+    p.setWorkloads(workloads);
+    await p.settle();
+    const before = k.log.length;
+    const p2 = new Plumbing({ runner: k, netnsName: 'mseg' });
+    p2.setWorkloads(workloads);
+    await p2.settle();
+    // Only the feature probe writes (in the capture namespace, on nv-probe links).
+    expect(k.log.slice(before).filter((l) => !l.includes(' -j ') && !l.includes('nv-probe'))).toEqual([]);
+  });
+
+  it('partial state is repaired: lost filter, duplicate filter, bridge port flags, broken pair', async () => {
+    const { k, p, workloads } = setup();
+    p.setWorkloads(workloads);
+    await p.settle();
+    const a = k.ns.get(A)!;
+    a.filters = a.filters.filter((f) => f.hook !== 'egress');
+    a.filters.push({ dev: 'eth0', hook: 'ingress', pref: MIRROR_PREF, handle: '800::800', toDev: 'nv-ex-eth0' });
+    k.ns.get(CAP)!.links.get('nv-in-bbbbbbbb5')!.portFlags.flood = true;
+    const before = k.log.length;
+    p.taps.touch();
+    await p.settle();
+    const w = k.log.slice(before).filter((l) => !l.includes(' -j '));
+    expect(w).toEqual([
+      `nsenter --net=${A} -- tc filter del dev eth0 ingress pref ${MIRROR_PREF}`,
+      `nsenter --net=${A} -- tc filter replace dev eth0 ingress protocol all pref ${MIRROR_PREF} handle ${MIRROR_HANDLE} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
+      `nsenter --net=${A} -- tc filter replace dev eth0 egress protocol all pref ${MIRROR_PREF} handle ${MIRROR_HANDLE} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
+      `nsenter --net=${CAP} -- ip link set dev nv-in-bbbbbbbb5 type bridge_slave learning off flood off mcast_flood off bcast_flood off`,
+    ]);
+    assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
+    assertPlumbed(k, B, 'nv-in-bbbbbbbb5');
+
+    // The nv-in end vanished (someone deleted it): the whole pair is made anew and the mirror
+    // re-pointed even though the filter's device name did not change.
+    k.ns.get(CAP)!.links.delete('nv-in-aaaaaaaa5');
+    p.taps.touch();
+    await p.settle();
+    assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
+  });
+
+  it('a removed workload is deleted; prune removes orphans with our prefixes only', async () => {
+    const { k, p, workloads } = setup();
+    p.setWorkloads(workloads);
+    await p.settle();
+    k.addLink(CAP, 'nv-in-orphan1', 'veth');
+    k.addLink(CAP, 'dp-own0');
+    k.addLink(A, 'nv-ex-old');
+    k.addLink(A, 'eth1');
+    k.ns.get(A)!.clsact.add('eth1');
+    k.ns.get(A)!.filters.push({ dev: 'eth1', hook: 'ingress', pref: MIRROR_PREF, handle: MIRROR_HANDLE, toDev: 'nv-ex-eth1' });
+    p.setWorkloads([workloads[0]]);
+    await p.settle();
+    // Workload B's tap is deleted; its container keeps its eth0 but loses our filters and qdisc.
+    expect(k.ns.get(B)!.filters).toEqual([]);
+    expect(k.ns.get(B)!.clsact.size).toBe(0);
+    expect(k.ns.get(B)!.links.has('nv-ex-eth0')).toBe(false);
+    // A prune (at the first pass of a fresh reconciler) clears orphans and nothing else.
+    const p2 = new Plumbing({ runner: k, netnsName: 'mseg' });
+    p2.setWorkloads([workloads[0]]);
+    const before = k.log.length;
+    await p2.settle();
+    const w = k.log.slice(before).filter((l) => !l.includes(' -j ') && !l.includes('nv-probe'));
+    expect(w.sort()).toEqual(
+      [
+        `nsenter --net=${A} -- tc filter del dev eth1 ingress pref ${MIRROR_PREF}`,
+        `nsenter --net=${A} -- tc filter del dev eth1 egress pref ${MIRROR_PREF}`,
+        `nsenter --net=${A} -- tc qdisc del dev eth1 clsact`,
+        `nsenter --net=${A} -- ip link del nv-ex-old`,
+        `nsenter --net=${CAP} -- ip link del nv-in-orphan1`,
+      ].sort(),
+    );
+    expect([...k.ns.get(CAP)!.links.keys()].sort()).toEqual(['dp-own0', 'lo', 'nv-br', 'nv-in-aaaaaaaa5']);
+    assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
+  });
+
+  it('a missing kernel feature is a terminal error on the base; taps wait, nothing is retried', async () => {
+    const { k, p, workloads } = setup();
+    k.failures.set(`nsenter --net=${CAP} -- tc filter add dev nv-probe0 ingress protocol all pref 1 u32`, 'Error: Failed to load TC action module.');
+    p.setWorkloads(workloads);
+    await p.settle();
+    const base = p.statuses().base[0];
+    expect(base).toMatchObject({ kind: 'error', terminal: true, message: 'kernel lacks act_mirred: traffic cannot be mirrored' });
+    expect(p.statuses().taps.map((s) => [s.kind, s.message])).toEqual([
+      ['pending', 'waiting: capture namespace error: kernel lacks act_mirred: traffic cannot be mirrored'],
+      ['pending', 'waiting: capture namespace error: kernel lacks act_mirred: traffic cannot be mirrored'],
+    ]);
+    const before = k.log.length;
+    await p.settle();
+    expect(k.log.length).toBe(before);
+  });
+
+  it('a failing step is retried with backoff and reported until it succeeds', async () => {
+    const { k, p, workloads } = setup();
+    k.failures.set(`nsenter --net=${A} -- tc qdisc add`, 'Error: something transient');
+    p.setWorkloads(workloads);
+    await p.settle();
+    const a = p.statuses().taps.find((s) => s.key === 'nv-in-aaaaaaaa5')!;
+    expect(a).toMatchObject({ kind: 'error', terminal: false, failures: 1 });
+    expect(a.message).toContain('something transient');
+    k.failures.clear();
+    await new Promise((r) => setTimeout(r, 120));
+    await p.settle();
+    expect(p.statuses().taps.find((s) => s.key === 'nv-in-aaaaaaaa5')).toMatchObject({ kind: 'done', failures: 0 });
+    assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
+  });
+});

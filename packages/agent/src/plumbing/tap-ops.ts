@@ -1,0 +1,43 @@
+/**
+ * Operations on one tap (container interface): the veth pair first, then the mirror onto it; on
+ * delete the mirror first, so no filter ever points at a missing device for longer than needed.
+ * The nv-in ifindex of each done tap is kept for the DP's port registration.
+ */
+import type { Operations } from '../reconcile/reconciler.js';
+import type { CommandRunner } from './command.js';
+import { MirrorOps } from './mirror-ops.js';
+import type { TapSpec } from './types.js';
+import { VethOps } from './veth-ops.js';
+
+export interface TapEvents {
+  /** A tap is in place (after every successful update: the ifindex may have changed). */
+  onReady?(tap: TapSpec, ifindex: number): void;
+  onRemoved?(tap: TapSpec): void;
+}
+
+export class TapOps implements Operations<TapSpec> {
+  private readonly veth: VethOps;
+  private readonly mirror: MirrorOps;
+
+  constructor(runner: CommandRunner, netnsName: string, private readonly events: TapEvents = {}) {
+    this.veth = new VethOps(runner, netnsName);
+    this.mirror = new MirrorOps(runner);
+  }
+
+  async update(t: TapSpec): Promise<void> {
+    const { ifindex, created } = await this.veth.update(t);
+    await this.mirror.update(t, created);
+    this.events.onReady?.(t, ifindex);
+  }
+
+  async delete(t: TapSpec): Promise<void> {
+    await this.mirror.delete(t);
+    await this.veth.delete(t);
+    this.events.onRemoved?.(t);
+  }
+
+  async prune(all: readonly TapSpec[]): Promise<void> {
+    await this.mirror.prune(all);
+    await this.veth.prune(all);
+  }
+}

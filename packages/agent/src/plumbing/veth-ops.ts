@@ -1,0 +1,98 @@
+/**
+ * The tap veth pair of one container interface: nv-ex-<if> in the container namespace (the
+ * mirror target), its peer nv-in-<short id><n> in the capture namespace on nv-br. Both ends get
+ * the NeuV MAC of the host-side ifindex, no IPv6 link-local address (no chatter of their own) and
+ * come up; the bridge port neither learns nor floods.
+ */
+import { inNetns, namedNetnsPath, type CommandRunner } from './command.js';
+import { deleteIgnoringGone, isUp, listLinks, type LinkInfo } from './links.js';
+import { BRIDGE, LINK_PREFIX, neuvMac } from './names.js';
+import type { TapSpec } from './types.js';
+
+export interface VethResult {
+  /** The nv-in end's ifindex in the capture namespace: the port the DP attributes frames to. */
+  ifindex: number;
+  /** The pair was (re)made: anything pointing at the old nv-ex must be redone. */
+  created: boolean;
+}
+
+const PORT_FLAGS = ['learning', 'flood', 'mcast_flood', 'bcast_flood'] as const;
+
+export class VethOps {
+  private readonly capture: string;
+
+  constructor(
+    private readonly runner: CommandRunner,
+    netnsName: string,
+  ) {
+    this.capture = namedNetnsPath(netnsName);
+  }
+
+  async update(t: TapSpec): Promise<VethResult> {
+    let ex = (await listLinks(this.runner, t.netns)).find((l) => l.ifname === t.exName);
+    let inn = (await listLinks(this.runner, this.capture)).find((l) => l.ifname === t.inName);
+    let created = false;
+    // A pair is ours and whole only when each end names the other as its peer.
+    const paired = ex && inn && ex.link_index === inn.ifindex && inn.link_index === ex.ifindex && ex.linkinfo?.info_kind === 'veth';
+    if (!paired) {
+      if (inn) await deleteIgnoringGone(this.runner, inNetns(this.capture, ['ip', 'link', 'del', t.inName]));
+      if (ex) await deleteIgnoringGone(this.runner, inNetns(t.netns, ['ip', 'link', 'del', t.exName]));
+      await this.runner.run(inNetns(t.netns, ['ip', 'link', 'add', t.exName, 'type', 'veth', 'peer', 'name', t.inName, 'netns', this.capture]));
+      ex = (await listLinks(this.runner, t.netns)).find((l) => l.ifname === t.exName);
+      inn = (await listLinks(this.runner, this.capture)).find((l) => l.ifname === t.inName);
+      created = true;
+    }
+    if (!ex || !inn) throw new Error(`veth ${t.exName}/${t.inName} missing right after it was made`);
+    const mac = neuvMac(inn.ifindex);
+    await this.settle(t.netns, ex, mac, []);
+    await this.settle(this.capture, inn, mac, inn.master === BRIDGE ? [] : ['master', BRIDGE]);
+    const flags = inn.linkinfo?.info_slave_data;
+    if (inn.linkinfo?.info_slave_kind !== 'bridge' || !flags || PORT_FLAGS.some((f) => flags[f] !== false)) {
+      await this.runner.run(inNetns(this.capture, ['ip', 'link', 'set', 'dev', t.inName, 'type', 'bridge_slave', ...PORT_FLAGS.flatMap((f) => [f, 'off'])]));
+    }
+    return { ifindex: inn.ifindex, created };
+  }
+
+  /** Deleting either end removes the pair; the container end goes with its namespace anyway. */
+  async delete(t: TapSpec): Promise<void> {
+    await deleteIgnoringGone(this.runner, inNetns(this.capture, ['ip', 'link', 'del', t.inName]));
+    await deleteIgnoringGone(this.runner, inNetns(t.netns, ['ip', 'link', 'del', t.exName]));
+  }
+
+  /**
+   * Removes nv- links that no desired tap names: nv-in ports in the capture namespace (their nv-ex
+   * peers go with them) and nv-ex ends in the desired containers' namespaces. Only `nv-` names are
+   * touched, never the bridge; a container that left the table took its namespace with it.
+   */
+  async prune(all: readonly TapSpec[]): Promise<void> {
+    const wantIn = new Set(all.map((t) => t.inName));
+    for (const l of await listLinks(this.runner, this.capture)) {
+      if (l.ifname.startsWith(LINK_PREFIX) && l.ifname !== BRIDGE && !wantIn.has(l.ifname)) {
+        await deleteIgnoringGone(this.runner, inNetns(this.capture, ['ip', 'link', 'del', l.ifname]));
+      }
+    }
+    for (const [netns, taps] of groupByNetns(all)) {
+      const wantEx = new Set(taps.map((t) => t.exName));
+      for (const l of await listLinks(this.runner, netns)) {
+        if (l.ifname.startsWith(LINK_PREFIX) && !wantEx.has(l.ifname)) {
+          await deleteIgnoringGone(this.runner, inNetns(netns, ['ip', 'link', 'del', l.ifname]));
+        }
+      }
+    }
+  }
+
+  /** One `ip link set` with whatever differs: MAC, address generation, master, up. */
+  private async settle(netns: string, l: LinkInfo, mac: string, extra: string[]): Promise<void> {
+    const args: string[] = [...extra];
+    if (l.address?.toLowerCase() !== mac) args.push('address', mac);
+    if (l.inet6_addr_gen_mode !== 'none') args.push('addrgenmode', 'none');
+    if (!isUp(l)) args.push('up');
+    if (args.length) await this.runner.run(inNetns(netns, ['ip', 'link', 'set', 'dev', l.ifname, ...args]));
+  }
+}
+
+export function groupByNetns(all: readonly TapSpec[]): Map<string, TapSpec[]> {
+  const m = new Map<string, TapSpec[]>();
+  for (const t of all) m.set(t.netns, [...(m.get(t.netns) ?? []), t]);
+  return m;
+}

@@ -1,0 +1,273 @@
+/**
+ * A fake command runner for unit tests: a small model of namespaces, links, clsact qdiscs, tc
+ * filters and nftables tables that understands exactly the commands the agent issues, answers
+ * reads in the kernel's JSON shapes, and records every command, so tests assert op sequences.
+ * Unknown commands throw: a new command shape must be modelled before it can be tested.
+ */
+import { CommandError, type CommandRunner, type RunOptions } from '../plumbing/command.js';
+
+export interface FakeLink {
+  ifname: string;
+  ifindex: number;
+  kind: 'veth' | 'bridge' | 'other';
+  peer?: { netns: string; ifname: string };
+  address: string;
+  master?: string;
+  up: boolean;
+  addrgen: string;
+  portFlags: { learning: boolean; flood: boolean; mcast_flood: boolean; bcast_flood: boolean };
+}
+
+export interface FakeFilter {
+  dev: string;
+  hook: string;
+  pref: number;
+  handle: string;
+  toDev: string;
+}
+
+export interface FakeNs {
+  links: Map<string, FakeLink>;
+  clsact: Set<string>;
+  filters: FakeFilter[];
+  /** table "family name" → the script that made it. */
+  nft: Map<string, string>;
+}
+
+export class FakeKernel implements CommandRunner {
+  readonly ns = new Map<string, FakeNs>();
+  readonly log: string[] = [];
+  private nextIndex = 2;
+  /** Commands (matched by prefix of the joined line) that fail with this stderr. */
+  readonly failures = new Map<string, string>();
+
+  addNetns(path: string): FakeNs {
+    const n: FakeNs = { links: new Map(), clsact: new Set(), filters: [], nft: new Map() };
+    n.links.set('lo', this.link('lo', 'other'));
+    this.ns.set(path, n);
+    return n;
+  }
+
+  addLink(path: string, name: string, kind: FakeLink['kind'] = 'other'): FakeLink {
+    const l = this.link(name, kind);
+    this.get(path).links.set(name, l);
+    return l;
+  }
+
+  /** Commands that changed something (everything but reads). */
+  writes(): string[] {
+    // Every read the agent issues asks for JSON.
+    return this.log.filter((l) => !l.includes(' -j '));
+  }
+
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<string> {
+    const line = argv.join(' ');
+    this.log.push(options.input !== undefined ? `${line} <<${options.input.split('\n').filter((l) => l.trim()).length} lines` : line);
+    for (const [prefix, stderr] of this.failures) if (line.startsWith(prefix)) throw new CommandError(argv, 1, stderr);
+    let path = 'host';
+    let args = [...argv];
+    if (args[0] === 'nsenter') {
+      path = args[1].slice('--net='.length);
+      args = args.slice(3);
+    }
+    if (path !== 'host' && !this.ns.has(path)) throw new CommandError(argv, 1, `nsenter: cannot open ${path}: No such file or directory`);
+    return this.exec(path, args, argv, options.input);
+  }
+
+  private exec(path: string, a: string[], argv: readonly string[], input?: string): string {
+    const fail = (msg: string): never => {
+      throw new CommandError(argv, 1, msg);
+    };
+    const s = a.join(' ');
+    if (s === 'ip -j netns list') return JSON.stringify([...this.ns.keys()].filter((p) => p.startsWith('/run/netns/')).map((p) => ({ name: p.slice(11) })));
+    if (a[0] === 'ip' && a[1] === 'netns') {
+      const p = `/run/netns/${a[3]}`;
+      if (a[2] === 'add') return this.ns.has(p) ? fail('File exists') : (this.addNetns(p), '');
+      if (a[2] === 'del') return this.ns.delete(p) ? (this.dropPeersOf(p), '') : fail(`Cannot remove namespace file "${p}": No such file or directory`);
+    }
+    const n = this.get(path);
+    if (s === 'ip -j -d link show') return JSON.stringify([...n.links.values()].map((l) => this.show(path, l)));
+    if (a[0] === 'ip' && a[1] === 'link' && a[2] === 'add') {
+      const name = a[3];
+      if (n.links.has(name)) fail('RTNETLINK answers: File exists');
+      if (a[5] === 'bridge') return (this.addLink(path, name, 'bridge'), '');
+      if (a[5] === 'veth') {
+        const peerName = a[8];
+        const peerPath = a[9] === 'netns' ? a[10] : path;
+        const pn = this.get(peerPath);
+        if (pn.links.has(peerName)) fail('RTNETLINK answers: File exists');
+        const l = this.addLink(path, name, 'veth');
+        const p = this.addLink(peerPath, peerName, 'veth');
+        l.peer = { netns: peerPath, ifname: peerName };
+        p.peer = { netns: path, ifname: name };
+        return '';
+      }
+    }
+    if (a[0] === 'ip' && a[1] === 'link' && a[2] === 'del') {
+      const l = n.links.get(a[3]) ?? fail(`Cannot find device "${a[3]}"`);
+      this.removeLink(path, l);
+      return '';
+    }
+    if (a[0] === 'ip' && a[1] === 'link' && a[2] === 'set') {
+      const rest = a[3] === 'dev' ? a.slice(4) : a.slice(3);
+      const l = n.links.get(rest[0]) ?? fail(`Cannot find device "${rest[0]}"`);
+      for (let i = 1; i < rest.length; i++) {
+        const k = rest[i];
+        if (k === 'up') l.up = true;
+        else if (k === 'address') l.address = rest[++i];
+        else if (k === 'addrgenmode') l.addrgen = rest[++i];
+        else if (k === 'master') l.master = rest[++i];
+        else if (k === 'type' && rest[i + 1] === 'bridge_slave') i++;
+        else if (k in l.portFlags) l.portFlags[k as keyof FakeLink['portFlags']] = rest[++i] === 'on';
+        else fail(`fake: ip link set ${k} not modelled`);
+      }
+      return '';
+    }
+    if (a[0] === 'tc') return this.tc(n, a, fail);
+    if (a[0] === 'nft') {
+      if (a[1] === '-j' && a[2] === 'list' && a[3] === 'table') {
+        const script = n.nft.get(`${a[4]} ${a[5]}`) ?? fail('Error: No such file or directory');
+        return JSON.stringify({ nftables: fakeNftJson(a[4], a[5], script) });
+      }
+      if (a[1] === '-f' && input !== undefined) {
+        const m = /^table (\w+) (\w+) \{/m.exec(input.split('\n').slice(2).join('\n'));
+        if (m) n.nft.set(`${m[1]} ${m[2]}`, input);
+        return '';
+      }
+      if (a[1] === 'delete' && a[2] === 'table') return n.nft.delete(`${a[3]} ${a[4]}`) ? '' : fail('Error: No such file or directory');
+    }
+    return fail(`fake: "${s}" not modelled`);
+  }
+
+  private tc(n: FakeNs, a: string[], fail: (m: string) => never): string {
+    const s = a.join(' ');
+    const dev = a[a.indexOf('dev') + 1];
+    if (!n.links.has(dev)) fail(`Cannot find device "${dev}"`);
+    if (s.startsWith('tc -j qdisc show')) return JSON.stringify(n.clsact.has(dev) ? [{ kind: 'noqueue' }, { kind: 'clsact' }] : [{ kind: 'noqueue' }]);
+    if (s.startsWith('tc qdisc add')) return n.clsact.has(dev) ? fail('Error: Exclusivity flag on, cannot modify.') : (n.clsact.add(dev), '');
+    if (s.startsWith('tc qdisc del')) {
+      if (!n.clsact.delete(dev)) fail('Error: Cannot find specified qdisc on specified device.');
+      n.filters = n.filters.filter((f) => f.dev !== dev);
+      return '';
+    }
+    const hook = a[a.indexOf(dev) + 1];
+    if (!n.clsact.has(dev)) return s.startsWith('tc -j') ? '' : fail("Error: Parent Qdisc doesn't exists.");
+    if (s.startsWith('tc -j filter show')) {
+      const out: unknown[] = [];
+      for (const f of n.filters.filter((x) => x.dev === dev && x.hook === hook)) {
+        out.push({ protocol: 'all', pref: f.pref, kind: 'u32', chain: 0 });
+        out.push({ protocol: 'all', pref: f.pref, kind: 'u32', chain: 0, options: { fh: '800:', ht_divisor: 1 } });
+        out.push({
+          protocol: 'all', pref: f.pref, kind: 'u32', chain: 0,
+          options: { fh: f.handle, match: { value: '0', mask: '0' }, actions: [{ kind: 'mirred', mirred_action: 'mirror', direction: 'egress', to_dev: n.links.has(f.toDev) ? f.toDev : '*' }] },
+        });
+      }
+      return JSON.stringify(out);
+    }
+    const pref = Number(a[a.indexOf('pref') + 1]);
+    if (s.startsWith('tc filter del')) {
+      const before = n.filters.length;
+      n.filters = n.filters.filter((f) => !(f.dev === dev && f.hook === hook && f.pref === pref));
+      if (before === n.filters.length) fail('Error: Filter with specified priority/protocol not found.');
+      return '';
+    }
+    // As on this kernel family: no cls_matchall, no act_gact.
+    if (a.includes('matchall')) fail('Error: TC classifier not found.');
+    if (a.includes('drop')) fail('Error: Failed to load TC action module.');
+    if (s.startsWith('tc filter replace') || s.startsWith('tc filter add')) {
+      const handle = a.includes('handle') ? a[a.indexOf('handle') + 1] : `800::${n.filters.length + 800}`;
+      const toDev = a[a.length - 1];
+      if (s.startsWith('tc filter replace')) n.filters = n.filters.filter((f) => !(f.dev === dev && f.hook === hook && f.pref === pref && f.handle === handle));
+      n.filters.push({ dev, hook, pref, handle, toDev });
+      return '';
+    }
+    return fail(`fake: "${s}" not modelled`);
+  }
+
+  private get(path: string): FakeNs {
+    const n = this.ns.get(path);
+    if (!n) throw new Error(`fake: no namespace ${path}`);
+    return n;
+  }
+
+  private link(ifname: string, kind: FakeLink['kind']): FakeLink {
+    const ifindex = this.nextIndex++;
+    return {
+      ifname, ifindex, kind, up: ifname === 'lo', addrgen: 'eui64',
+      address: `02:00:00:00:${(ifindex >> 8).toString(16).padStart(2, '0')}:${(ifindex & 255).toString(16).padStart(2, '0')}`,
+      portFlags: { learning: true, flood: true, mcast_flood: true, bcast_flood: true },
+    };
+  }
+
+  private removeLink(path: string, l: FakeLink): void {
+    const n = this.get(path);
+    n.links.delete(l.ifname);
+    n.clsact.delete(l.ifname);
+    n.filters = n.filters.filter((f) => f.dev !== l.ifname);
+    if (l.peer) {
+      const pn = this.ns.get(l.peer.netns);
+      const p = pn?.links.get(l.peer.ifname);
+      if (pn && p) {
+        pn.links.delete(p.ifname);
+        pn.clsact.delete(p.ifname);
+      }
+    }
+  }
+
+  /** A namespace's links die with it, and so do their veth peers elsewhere. */
+  private dropPeersOf(path: string): void {
+    for (const [p, n] of this.ns) {
+      for (const l of [...n.links.values()]) if (l.peer?.netns === path) this.removeLink(p, l);
+    }
+  }
+
+  private show(path: string, l: FakeLink): unknown {
+    const peer = l.peer ? this.ns.get(l.peer.netns)?.links.get(l.peer.ifname) : undefined;
+    const master = l.master ? this.get(path).links.get(l.master) : undefined;
+    return {
+      ifname: l.ifname,
+      ifindex: l.ifindex,
+      ...(peer ? { link_index: peer.ifindex } : {}),
+      address: l.address,
+      flags: l.up ? ['BROADCAST', 'UP'] : ['BROADCAST'],
+      inet6_addr_gen_mode: l.addrgen,
+      ...(master ? { master: master.ifname } : {}),
+      linkinfo: {
+        info_kind: l.kind === 'other' ? undefined : l.kind,
+        ...(master ? { info_slave_kind: 'bridge', info_slave_data: { ...l.portFlags } } : {}),
+      },
+    };
+  }
+}
+
+/** The parts of `nft -j list table` the agent reads: chains with hook and policy, rules with comments. */
+function fakeNftJson(family: string, name: string, script: string): unknown[] {
+  const out: unknown[] = [{ table: { family, name } }];
+  let chain: string | null = null;
+  for (const raw of script.split('\n').slice(2)) {
+    const line = raw.trim();
+    const c = /^chain (\w+) \{(.*)$/.exec(line);
+    if (c) {
+      chain = c[1];
+      const hook = /hook (\w+)/.exec(c[2]);
+      const policy = /policy (\w+)/.exec(c[2]);
+      out.push({ chain: { family, table: name, name: chain, hook: hook?.[1], policy: policy?.[1] } });
+      if (c[2].includes('}')) chain = null;
+      continue;
+    }
+    const set = /^set (\w+) \{/.exec(line);
+    if (set) {
+      out.push({ set: { family, table: name, name: set[1] } });
+      continue;
+    }
+    if (line === '}') {
+      chain = null;
+      continue;
+    }
+    if (chain && line && !line.startsWith('type ')) {
+      const comment = /comment "([^"]*)"/.exec(line);
+      out.push({ rule: { family, table: name, chain, ...(comment ? { comment: comment[1] } : {}) } });
+    }
+  }
+  return out;
+}
