@@ -4,7 +4,6 @@
  * SIGINT (a second signal forces the exit). Exit codes: 0 stopped, 1 failed, 2 bad flags.
  */
 import { parseOptions, UsageError } from './server/options.js';
-import { startController } from './server/start.js';
 
 async function main(): Promise<number> {
   let options;
@@ -19,6 +18,8 @@ async function main(): Promise<number> {
   }
   if (!options) return 0;
   const adminPassword = process.env.MSEG_ADMIN_PASSWORD || undefined;
+  // Loaded only once the flags are good: a usage error answers without loading the store drivers.
+  const { startController } = await import('./server/start.js');
   const controller = await startController(options, { adminPassword });
   await new Promise<void>((resolve) => {
     let stopping = false;
