@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testController, type TestController } from '../testing/controller.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HEARTBEAT_MS } from './events.js';
+import { READER_PASSWORD, testController, type TestController } from '../testing/controller.js';
 
 /** Reads an SSE response until `done(text so far)` holds, or fails after a few seconds. */
 async function readUntil(res: Response, done: (text: string) => boolean): Promise<string> {
@@ -71,5 +72,23 @@ describe('event stream', () => {
     await reader.cancel();
     for (let i = 0; i < 50 && listeners() > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(listeners()).toBe(0);
+  });
+
+  it('sends a heartbeat comment every 15 s and ends the stream once its session is logged out', async () => {
+    const login = await t.anon('POST', '/api/v1/auth/login', { username: 'reader', password: READER_PASSWORD });
+    const token = login.json.token as string;
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const res = await fetch(`${base}/events?token=${token}`);
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      expect((await reader.read()).value).toBe(': connected\n\n');
+      vi.advanceTimersByTime(HEARTBEAT_MS);
+      expect((await reader.read()).value).toBe(': heartbeat\n\n');
+      expect((await t.anon('POST', '/api/v1/auth/logout', undefined, { authorization: `Bearer ${token}` })).status).toBe(204);
+      vi.advanceTimersByTime(HEARTBEAT_MS);
+      expect((await reader.read()).done).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

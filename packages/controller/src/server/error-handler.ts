@@ -18,6 +18,7 @@ function body(code: ErrorCode, message: string, field?: string): ErrorBody {
 export function errorHandler(ctx: Context) {
   return function handle(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
     if (isMsegError(err)) {
+      if (ERRORS[err.code].status >= 500) ctx.log(`error: ${req.method} ${req.url.split('?')[0]}: ${err.message}: ${String(err.cause)}`);
       void reply.status(ERRORS[err.code].status).send(body(err.code, err.message, err.field));
       return;
     }
