@@ -12,6 +12,11 @@ import groups from './groups.js';
 import policies from './policies.js';
 import system from './system.js';
 import workloads from './workloads.js';
+import connections from './connections.js';
+import graph from './graph.js';
+import stats from './stats.js';
+import threats from './threats.js';
+import violations from './violations.js';
 
 export type ApiPlugin = FastifyPluginAsyncTypebox<{ ctx: Context }>;
 
@@ -24,4 +29,9 @@ export const apiPlugins: ApiPlugin[] = [
   events,
   groups,
   policies,
+  connections,
+  graph,
+  violations,
+  threats,
+  stats,
 ];

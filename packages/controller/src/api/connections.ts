@@ -1,0 +1,139 @@
+/**
+ * GET /connections: conversations (both ends' reports merged at ingest) summed over a time
+ * window, one item per (client, server, port, protocol, application, verdict, rule). The
+ * conversations' roll-up job runs for as long as this app does.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { sql } from 'kysely';
+import { startRollup } from '../ingest/rollup.js';
+import type { ApiPlugin } from './index.js';
+import { endpointIds, inSegments, segmentsFor, timeRange, Verdict, Window } from './conversation-query.js';
+import { ErrorResponses, PageOf, Paging } from './schemas/common.js';
+
+export const Conversation = Type.Object({
+  clientWorkload: Type.String({ description: "client workload id, '' for an outside address" }),
+  serverWorkload: Type.String({ description: "server workload id, '' for an outside address" }),
+  clientIp: Type.String(),
+  serverIp: Type.String(),
+  serverPort: Type.Integer(),
+  proto: Type.Integer({ description: 'IP protocol number' }),
+  app: Type.String(),
+  verdict: Verdict,
+  ruleId: Type.Integer({ description: 'deciding rule, 0 = the implicit deny' }),
+  enforcedBy: Type.Union([Type.Literal('client'), Type.Literal('server'), Type.Literal('both')], { description: "the end(s) whose policy decided" }),
+  bytes: Type.Integer(),
+  packets: Type.Integer(),
+  sessions: Type.Integer(),
+  violations: Type.Integer(),
+  threatSeverity: Type.Integer({ description: '0 none … 5 critical' }),
+  firstSeen: Type.Integer(),
+  lastSeen: Type.Integer(),
+});
+export type Conversation = Static<typeof Conversation>;
+
+const Filters = Type.Object(
+  {
+    ...Paging,
+    ...Window,
+    from: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'client: workload id, group name or external' })),
+    to: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'server: workload id, group name or external' })),
+    app: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'application name' })),
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'server port' })),
+    verdict: Type.Optional(Verdict),
+  },
+  { additionalProperties: false },
+);
+
+const KEY = ['client_workload', 'server_workload', 'client_ip', 'server_ip', 'server_port', 'proto', 'app', 'action', 'rule_id'] as const;
+
+const connections: ApiPlugin = async (app, { ctx }) => {
+  let stopRollup: (() => void) | null = null;
+  app.addHook('onReady', async () => {
+    stopRollup = startRollup(ctx);
+  });
+  app.addHook('onClose', async () => stopRollup?.());
+
+  app.get(
+    '/connections',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Conversations in a time window (default the last hour); filters combine with AND',
+        querystring: Filters,
+        response: { 200: PageOf(Conversation), ...ErrorResponses },
+      },
+    },
+    async (req) => {
+      const { limit, offset, from, to, app: appName, port, verdict } = req.query;
+      const range = timeRange(req.query, ctx.now(), 60 * 60_000);
+      const segments = await segmentsFor(ctx, range);
+      const clients = from === undefined ? null : await endpointIds(ctx, from, 'query.from');
+      const servers = to === undefined ? null : await endpointIds(ctx, to, 'query.to');
+      if (clients?.length === 0 || servers?.length === 0) return { items: [], total: 0, limit, offset };
+
+      let q = ctx.store.db.selectFrom('conversations').where((eb) => inSegments(eb, segments));
+      if (clients) q = q.where('client_workload', 'in', clients);
+      if (servers) q = q.where('server_workload', 'in', servers);
+      if (appName !== undefined) q = q.where('app', '=', appName);
+      if (port !== undefined) q = q.where('server_port', '=', port);
+      if (verdict !== undefined) q = q.where('action', '=', verdict);
+      const grouped = q.groupBy([...KEY]);
+
+      const [rows, total] = await Promise.all([
+        grouped
+          .select([...KEY])
+          .select((eb) => [
+            sql<string>`case when min(enforced_by) = max(enforced_by) then min(enforced_by) else 'both' end`.as('enforced_by'),
+            eb.fn.sum<number>('bytes').as('bytes'),
+            eb.fn.sum<number>('packets').as('packets'),
+            eb.fn.sum<number>('sessions').as('sessions'),
+            eb.fn.sum<number>('violations').as('violations'),
+            eb.fn.max('threat_severity').as('threat_severity'),
+            eb.fn.min('first_seen').as('first_seen'),
+            eb.fn.max('last_seen').as('last_seen'),
+          ])
+          .orderBy('last_seen', 'desc')
+          .orderBy('client_workload')
+          .orderBy('server_workload')
+          .orderBy('client_ip')
+          .orderBy('server_ip')
+          .orderBy('server_port')
+          .orderBy('proto')
+          .orderBy('app')
+          .orderBy('action')
+          .orderBy('rule_id')
+          .limit(limit)
+          .offset(offset)
+          .execute(),
+        ctx.store.db
+          .selectFrom(grouped.select(sql`1`.as('one')).as('g'))
+          .select(sql<number>`count(*)`.as('n'))
+          .executeTakeFirstOrThrow(),
+      ]);
+      const items = rows.map(
+        (r): Conversation => ({
+          clientWorkload: r.client_workload,
+          serverWorkload: r.server_workload,
+          clientIp: r.client_ip,
+          serverIp: r.server_ip,
+          serverPort: r.server_port,
+          proto: r.proto,
+          app: r.app,
+          verdict: r.action,
+          ruleId: Number(r.rule_id),
+          enforcedBy: r.enforced_by as Conversation['enforcedBy'],
+          bytes: Number(r.bytes),
+          packets: Number(r.packets),
+          sessions: Number(r.sessions),
+          violations: Number(r.violations),
+          threatSeverity: Number(r.threat_severity),
+          firstSeen: Number(r.first_seen),
+          lastSeen: Number(r.last_seen),
+        }),
+      );
+      return { items, total: Number(total.n), limit, offset };
+    },
+  );
+};
+
+export default connections;

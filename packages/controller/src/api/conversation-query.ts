@@ -1,0 +1,110 @@
+/**
+ * What /connections, /graph and /stats share: time-window parsing, the choice of conversation
+ * resolution for a window, and endpoint filters (a workload id, a group name or `external`).
+ */
+import { Type } from '@sinclair/typebox';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { RAW_BUCKET_MS } from '../ingest/batch.js';
+import { HOUR, MINUTE, RAW, rollupState } from '../ingest/rollup.js';
+import { isMsegError, MsegError } from '../errors.js';
+import { workloadsInGroup } from '../policy/membership.js';
+import { EXTERNAL } from '../policy/model.js';
+import { getSystemConfig } from '../server/config.js';
+import type { Context } from '../server/context.js';
+import type { Database } from '../store/schema.js';
+
+/** Querystring fields of a time window: ms since the epoch or an ISO 8601 time. */
+export const Window = {
+  since: Type.Optional(Type.String({ maxLength: 40, description: 'from this time: ms since the epoch or ISO 8601' })),
+  until: Type.Optional(Type.String({ maxLength: 40, description: 'up to this time (default now): ms since the epoch or ISO 8601' })),
+};
+
+export const Verdict = Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('violate')]);
+
+const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+export function parseTime(text: string, field: string): number {
+  if (/^\d{1,16}$/.test(text)) return Number(text);
+  const t = ISO.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isFinite(t)) throw new MsegError('MSEG_ERR_VALIDATION', `${field}: must be ms since the epoch or an ISO 8601 time`, field);
+  return t;
+}
+
+export interface TimeRange {
+  since: number;
+  until: number;
+}
+
+export function timeRange(q: { since?: string; until?: string }, now: number, defaultSpanMs: number): TimeRange {
+  const until = q.until === undefined ? now : parseTime(q.until, 'query.until');
+  const since = q.since === undefined ? until - defaultSpanMs : parseTime(q.since, 'query.since');
+  if (since >= until) throw new MsegError('MSEG_ERR_VALIDATION', 'query.since: must be before until', 'query.since');
+  return { since, until };
+}
+
+/** Rows of one resolution with buckets in [from, to). */
+export interface Segment {
+  resolution: number;
+  from: number;
+  to: number;
+}
+
+const floorTo = (t: number, step: number) => t - (t % step);
+
+/**
+ * The rows that cover [since, until) once: the coarsest resolution the window calls for (raw up
+ * to 15 min, minutes up to two days, else hours) where it is rolled up, and finer rows after
+ * each level's watermark. Raw rows are left out where retention has removed them anyway.
+ */
+export async function segmentsFor(ctx: Context, r: TimeRange): Promise<Segment[]> {
+  const state = (await rollupState(ctx.store.db)) ?? { minute: 0, hour: 0 };
+  const { retention } = await getSystemConfig(ctx);
+  const span = r.until - r.since;
+  const rawFrom = ctx.now() - retention.rawMinutes * MINUTE;
+  const coarsest = span > 48 * HOUR ? HOUR : span > 15 * MINUTE || r.since < rawFrom ? MINUTE : RAW;
+  const out: Segment[] = [];
+  let from = r.since;
+  if (coarsest === HOUR) {
+    from = floorTo(from, HOUR);
+    out.push({ resolution: HOUR, from, to: Math.min(r.until, state.hour) });
+    from = Math.max(from, state.hour);
+  }
+  if (coarsest !== RAW) {
+    from = floorTo(from, MINUTE);
+    out.push({ resolution: MINUTE, from, to: Math.min(r.until, state.minute) });
+    from = Math.max(from, state.minute);
+  }
+  out.push({ resolution: RAW, from: floorTo(from, RAW_BUCKET_MS), to: r.until });
+  return out.filter((s) => s.to > s.from);
+}
+
+type Eb = ExpressionBuilder<Database, 'conversations'>;
+
+export function inSegments(eb: Eb, segments: Segment[]): Expression<SqlBool> {
+  if (segments.length === 0) return sql<SqlBool>`1 = 0`;
+  return eb.or(segments.map((s) => eb.and([eb('resolution', '=', s.resolution), eb('bucket', '>=', s.from), eb('bucket', '<', s.to)])));
+}
+
+/** Workload ids an endpoint filter stands for; [''] for `external` (no known workload). */
+export async function endpointIds(ctx: Context, value: string, field: string): Promise<string[]> {
+  if (value === EXTERNAL) return [''];
+  const w = await ctx.store.db.selectFrom('workloads').select('id').where('id', '=', value).executeTakeFirst();
+  if (w) return [w.id];
+  try {
+    return await workloadsInGroup(ctx, value);
+  } catch (e) {
+    if (isMsegError(e) && e.code === 'MSEG_ERR_NOT_FOUND') throw new MsegError('MSEG_ERR_NOT_FOUND', `${field}: no workload or group "${value}"`, field);
+    throw e;
+  }
+}
+
+/** Verdict severity for "worst of": deny > violate > allow. */
+export const VERDICT_RANK: Record<string, number> = { allow: 0, violate: 1, deny: 2 };
+
+/** `tcp/80`, `udp/53`, `icmp`, or `ip/<n>`: the rule ports grammar's names for a server port. */
+export function portName(proto: number, port: number): string {
+  if (proto === 6) return `tcp/${port}`;
+  if (proto === 17) return `udp/${port}`;
+  if (proto === 1 || proto === 58) return 'icmp';
+  return `ip/${proto}`;
+}
