@@ -1,6 +1,7 @@
 /**
  * The shared pieces: the capture namespace, the bridge nv-br in it, and an nftables `bridge`
- * table there that drops everything the bridge would forward or hand up to its own stack. Ports
+ * table there that drops everything the bridge would forward, hand up to its own stack or send itself
+ * (nv-br has no address; its IGMP/MLD chatter must not reach the DP as if a workload sent it). Ports
  * also have learning and flooding off (tap-ops), so a mirrored frame can never leave through
  * another port: the drop table is the second wall. The DP's AF_PACKET socket sees frames before
  * the bridge, so the drop costs capture nothing. The host namespace is never touched.
@@ -26,6 +27,7 @@ delete table bridge ${NFT_TABLE}
 table bridge ${NFT_TABLE} {
   chain forward { type filter hook forward priority 0; policy drop; }
   chain input { type filter hook input priority 0; policy drop; }
+  chain output { type filter hook output priority 0; policy drop; }
 }
 `;
 
@@ -49,7 +51,10 @@ export class BaseOps implements Operations<BaseSpec> {
     if (!br || br.linkinfo?.info_kind !== 'bridge') {
       await this.runner.run(inNetns(path, ['ip', 'link', 'add', BRIDGE, 'type', 'bridge']));
     }
-    if (!br || !isUp(br) || br.linkinfo?.info_kind !== 'bridge') await this.runner.run(inNetns(path, ['ip', 'link', 'set', BRIDGE, 'up']));
+    const fresh = !br || br.linkinfo?.info_kind !== 'bridge';
+    // No IPv6 link-local address: nv-br sends nothing of its own.
+    const set = [...(fresh || br.inet6_addr_gen_mode !== 'none' ? ['addrgenmode', 'none'] : []), ...(fresh || !isUp(br) ? ['up'] : [])];
+    if (set.length) await this.runner.run(inNetns(path, ['ip', 'link', 'set', 'dev', BRIDGE, ...set]));
 
     if (!(await this.bridgeTableOk(path))) await this.runner.run(inNetns(path, ['nft', '-f', '-']), { input: BRIDGE_TABLE_SCRIPT });
   }
@@ -74,6 +79,6 @@ export class BaseOps implements Operations<BaseSpec> {
     const chains = objs.flatMap((o) => (o.chain ? [o.chain] : []));
     const rules = objs.filter((o) => o.rule);
     const dropping = (name: string): boolean => chains.some((c) => c.name === name && c.hook === name && c.policy === 'drop');
-    return chains.length === 2 && rules.length === 0 && dropping('forward') && dropping('input');
+    return chains.length === 3 && rules.length === 0 && dropping('forward') && dropping('input') && dropping('output');
   }
 }

@@ -2,8 +2,10 @@
  * The tc mirror of one container interface: a clsact qdisc and, on its ingress and egress hooks,
  * one u32 match-all filter whose only action is `mirred egress mirror` onto nv-ex-<if>. (u32
  * `match u32 0 0` because this kernel family lacks cls_matchall.) Our filters are the ones at
- * preference MIRROR_PREF with handle MIRROR_HANDLE: prune and delete touch nothing else, and an
- * interrupted run that left two filters at our preference is repaired by replacing them all.
+ * preference MIRROR_PREF: prune and delete touch nothing else. A wrong or duplicated set is
+ * repaired by deleting the whole preference and adding one filter again (no fixed u32 handle: the
+ * kernel may give a re-made preference a new hash table id, and a handle naming the old one is
+ * refused), so a run killed between the two steps leaves nothing rather than a duplicate.
  */
 import { inNetns, parseJsonList, type CommandRunner } from './command.js';
 import { deleteIgnoringGone, isGone, listLinks } from './links.js';
@@ -11,11 +13,15 @@ import { LINK_PREFIX } from './names.js';
 import type { TapSpec } from './types.js';
 import { groupByNetns } from './veth-ops.js';
 
-/** Low preference: our mirror runs before other filters can redirect or drop a packet. */
-export const MIRROR_PREF = 7;
-/** u32 handle in the default hash table 800: (0x6d, "m"). */
-export const MIRROR_HANDLE = '800::6d';
+/**
+ * Low preferences: our mirror runs before other filters can redirect or drop a packet. One per
+ * hook because u32 keeps the hash tables of every u32 instance on a qdisc in one list and lists
+ * those with the same preference under either hook: with one preference for both, the egress
+ * filter also shows up under ingress and looks like a duplicate.
+ */
+export const MIRROR_PREF = { ingress: 7, egress: 8 } as const;
 const HOOKS = ['ingress', 'egress'] as const;
+type Hook = (typeof HOOKS)[number];
 
 interface TcFilter {
   pref: number;
@@ -40,7 +46,7 @@ export class MirrorOps {
       if (ours.length) await this.deletePref(t.netns, t.ifName, hook);
       await this.runner.run(
         inNetns(t.netns, [
-          'tc', 'filter', 'replace', 'dev', t.ifName, hook, 'protocol', 'all', 'pref', String(MIRROR_PREF), 'handle', MIRROR_HANDLE,
+          'tc', 'filter', 'add', 'dev', t.ifName, hook, 'protocol', 'all', 'pref', String(MIRROR_PREF[hook]),
           'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'mirror', 'dev', t.exName,
         ]),
       );
@@ -85,15 +91,15 @@ export class MirrorOps {
     if (left.every((f) => f.length === 0)) await deleteIgnoringGone(this.runner, inNetns(netns, ['tc', 'qdisc', 'del', 'dev', ifName, 'clsact']));
   }
 
-  private async deletePref(netns: string, ifName: string, hook: string): Promise<void> {
-    await deleteIgnoringGone(this.runner, inNetns(netns, ['tc', 'filter', 'del', 'dev', ifName, hook, 'pref', String(MIRROR_PREF)]));
+  private async deletePref(netns: string, ifName: string, hook: Hook): Promise<void> {
+    await deleteIgnoringGone(this.runner, inNetns(netns, ['tc', 'filter', 'del', 'dev', ifName, hook, 'pref', String(MIRROR_PREF[hook])]));
   }
 
   /** Filters at our preference on one hook (empty when the device or qdisc is gone). */
-  private async filters(netns: string, ifName: string, hook: string): Promise<TcFilter[]> {
+  private async filters(netns: string, ifName: string, hook: Hook): Promise<TcFilter[]> {
     try {
       const all = parseJsonList<TcFilter>(await this.runner.run(inNetns(netns, ['tc', '-j', 'filter', 'show', 'dev', ifName, hook])));
-      return all.filter((f) => f.pref === MIRROR_PREF);
+      return all.filter((f) => f.pref === MIRROR_PREF[hook]);
     } catch (err) {
       if (isGone(err)) return [];
       throw err;
@@ -105,8 +111,7 @@ function isMirrorTo(f: TcFilter, exName: string): boolean {
   const a = f.options?.actions;
   return (
     f.kind === 'u32' &&
-    f.options?.fh === MIRROR_HANDLE &&
-    f.options.match?.value === '0' &&
+    f.options?.match?.value === '0' &&
     f.options.match.mask === '0' &&
     a?.length === 1 &&
     a[0].kind === 'mirred' &&

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeKernel } from '../testing/fake-kernel.js';
-import { MIRROR_HANDLE, MIRROR_PREF } from './mirror-ops.js';
+import { MIRROR_PREF } from './mirror-ops.js';
 import { neuvMac } from './names.js';
 import { Plumbing } from './plumbing.js';
 import type { PlumbingWorkload } from './types.js';
@@ -35,9 +35,9 @@ function assertPlumbed(k: FakeKernel, path: string, inName: string): void {
   expect(ex.address).toBe(neuvMac(inn.ifindex));
   expect([inn.up, ex.up, inn.addrgen, ex.addrgen]).toEqual([true, true, 'none', 'none']);
   const filters = k.ns.get(path)!.filters;
-  expect(filters.map((f) => `${f.dev} ${f.hook} ${f.pref} ${f.handle} ${f.toDev}`).sort()).toEqual([
-    `eth0 egress ${MIRROR_PREF} ${MIRROR_HANDLE} nv-ex-eth0`,
-    `eth0 ingress ${MIRROR_PREF} ${MIRROR_HANDLE} nv-ex-eth0`,
+  expect(filters.map((f) => `${f.dev} ${f.hook} ${f.pref} ${f.toDev}`).sort()).toEqual([
+    `eth0 egress ${MIRROR_PREF.egress} nv-ex-eth0`,
+    `eth0 ingress ${MIRROR_PREF.ingress} nv-ex-eth0`,
   ]);
 }
 
@@ -51,15 +51,15 @@ describe('plumbing reconcile', () => {
     expect(w.slice(0, 4)).toEqual([
       'ip netns add mseg',
       `nsenter --net=${CAP} -- ip link add nv-br type bridge`,
-      `nsenter --net=${CAP} -- ip link set nv-br up`,
-      `nsenter --net=${CAP} -- nft -f - <<6 lines`,
+      `nsenter --net=${CAP} -- ip link set dev nv-br addrgenmode none up`,
+      `nsenter --net=${CAP} -- nft -f - <<7 lines`,
     ]);
     expect(w.filter((l) => l.includes(`--net=${A}`))).toEqual([
       `nsenter --net=${A} -- ip link add nv-ex-eth0 type veth peer name nv-in-aaaaaaaa5 netns ${CAP}`,
       expect.stringMatching(new RegExp(`^nsenter --net=${A} -- ip link set dev nv-ex-eth0 address 4e:65:75:56:00:[0-9a-f]{2} addrgenmode none up$`)),
       `nsenter --net=${A} -- tc qdisc add dev eth0 clsact`,
-      `nsenter --net=${A} -- tc filter replace dev eth0 ingress protocol all pref ${MIRROR_PREF} handle ${MIRROR_HANDLE} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
-      `nsenter --net=${A} -- tc filter replace dev eth0 egress protocol all pref ${MIRROR_PREF} handle ${MIRROR_HANDLE} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
+      `nsenter --net=${A} -- tc filter add dev eth0 ingress protocol all pref ${MIRROR_PREF.ingress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
+      `nsenter --net=${A} -- tc filter add dev eth0 egress protocol all pref ${MIRROR_PREF.egress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
     ]);
     assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
     assertPlumbed(k, B, 'nv-in-bbbbbbbb5');
@@ -100,16 +100,16 @@ describe('plumbing reconcile', () => {
     await p.settle();
     const a = k.ns.get(A)!;
     a.filters = a.filters.filter((f) => f.hook !== 'egress');
-    a.filters.push({ dev: 'eth0', hook: 'ingress', pref: MIRROR_PREF, handle: '800::800', toDev: 'nv-ex-eth0' });
+    a.filters.push({ dev: 'eth0', hook: 'ingress', pref: MIRROR_PREF.ingress, handle: '800::800', toDev: 'nv-ex-eth0' });
     k.ns.get(CAP)!.links.get('nv-in-bbbbbbbb5')!.portFlags.flood = true;
     const before = k.log.length;
     p.taps.touch();
     await p.settle();
     const w = k.log.slice(before).filter((l) => !l.includes(' -j '));
     expect(w).toEqual([
-      `nsenter --net=${A} -- tc filter del dev eth0 ingress pref ${MIRROR_PREF}`,
-      `nsenter --net=${A} -- tc filter replace dev eth0 ingress protocol all pref ${MIRROR_PREF} handle ${MIRROR_HANDLE} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
-      `nsenter --net=${A} -- tc filter replace dev eth0 egress protocol all pref ${MIRROR_PREF} handle ${MIRROR_HANDLE} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
+      `nsenter --net=${A} -- tc filter del dev eth0 ingress pref ${MIRROR_PREF.ingress}`,
+      `nsenter --net=${A} -- tc filter add dev eth0 ingress protocol all pref ${MIRROR_PREF.ingress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
+      `nsenter --net=${A} -- tc filter add dev eth0 egress protocol all pref ${MIRROR_PREF.egress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
       `nsenter --net=${CAP} -- ip link set dev nv-in-bbbbbbbb5 type bridge_slave learning off flood off mcast_flood off bcast_flood off`,
     ]);
     assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
@@ -132,7 +132,7 @@ describe('plumbing reconcile', () => {
     k.addLink(A, 'nv-ex-old');
     k.addLink(A, 'eth1');
     k.ns.get(A)!.clsact.add('eth1');
-    k.ns.get(A)!.filters.push({ dev: 'eth1', hook: 'ingress', pref: MIRROR_PREF, handle: MIRROR_HANDLE, toDev: 'nv-ex-eth1' });
+    k.ns.get(A)!.filters.push({ dev: 'eth1', hook: 'ingress', pref: MIRROR_PREF.ingress, handle: '800::800', toDev: 'nv-ex-eth1' });
     p.setWorkloads([workloads[0]]);
     await p.settle();
     // Workload B's tap is deleted; its container keeps its eth0 but loses our filters and qdisc.
@@ -147,8 +147,8 @@ describe('plumbing reconcile', () => {
     const w = k.log.slice(before).filter((l) => !l.includes(' -j ') && !l.includes('nv-probe'));
     expect(w.sort()).toEqual(
       [
-        `nsenter --net=${A} -- tc filter del dev eth1 ingress pref ${MIRROR_PREF}`,
-        `nsenter --net=${A} -- tc filter del dev eth1 egress pref ${MIRROR_PREF}`,
+        `nsenter --net=${A} -- tc filter del dev eth1 ingress pref ${MIRROR_PREF.ingress}`,
+        `nsenter --net=${A} -- tc filter del dev eth1 egress pref ${MIRROR_PREF.egress}`,
         `nsenter --net=${A} -- tc qdisc del dev eth1 clsact`,
         `nsenter --net=${A} -- ip link del nv-ex-old`,
         `nsenter --net=${CAP} -- ip link del nv-in-orphan1`,
