@@ -11,7 +11,8 @@
 import type Dockerode from 'dockerode';
 import { readInterfaces } from './interfaces.js';
 import type { WorkloadTable } from './table.js';
-import type { Exec, WorkloadInterface } from './types.js';
+import type { CommandRunner } from '../plumbing/command.js';
+import type { WorkloadInterface } from './types.js';
 import { WorkQueue } from './work-queue.js';
 import { expectedInterfaces, netnsOf, toWorkload, type InspectData } from './workload.js';
 
@@ -22,7 +23,7 @@ export const NETWORK_EVENTS = ['connect', 'disconnect'];
 export interface DockerRuntimeOptions {
   docker: Dockerode;
   table: WorkloadTable;
-  exec: Exec;
+  runner: CommandRunner;
   host: string;
   log: (message: string) => void;
   /** Re-list every container this often, ms. */
@@ -156,7 +157,7 @@ export class DockerRuntime {
     let again: number | undefined;
     if (netnsOf(c) && expectedInterfaces(c) > 0) {
       try {
-        interfaces = await readInterfaces(this.opts.exec, c.State.Pid);
+        interfaces = await readInterfaces(this.opts.runner, c.State.Pid);
       } catch (err) {
         // Most often the container just exited: its die event re-queues it. Otherwise the reason
         // is shown and the read retried.

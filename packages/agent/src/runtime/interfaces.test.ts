@@ -36,11 +36,14 @@ describe('parseIpAddr', () => {
 describe('readInterfaces', () => {
   it('runs ip inside the process network namespace', async () => {
     const calls: string[][] = [];
-    const got = await readInterfaces(async (file, args) => {
-      calls.push([file, ...args]);
-      return OUTPUT;
-    }, 4242);
-    expect(calls).toEqual([['nsenter', '--net=/proc/4242/ns/net', 'ip', '-j', 'addr', 'show']]);
+    const runner = {
+      run: async (argv: readonly string[]) => {
+        calls.push([...argv]);
+        return OUTPUT;
+      },
+    };
+    const got = await readInterfaces(runner, 4242);
+    expect(calls).toEqual([['nsenter', '--net=/proc/4242/ns/net', '--', 'ip', '-j', 'addr', 'show']]);
     expect(got.map((i) => i.name)).toEqual(['eth0', 'eth1']);
   });
 });

@@ -4,7 +4,8 @@
  * only the namespace shows every interface of a container on several networks.
  */
 import { isOurs } from '../plumbing/names.js';
-import type { Exec, WorkloadInterface } from './types.js';
+import { inNetns, type CommandRunner } from '../plumbing/command.js';
+import type { WorkloadInterface } from './types.js';
 
 interface IpAddrEntry {
   ifindex?: number;
@@ -35,6 +36,6 @@ export function parseIpAddr(json: string): WorkloadInterface[] {
 }
 
 /** Interfaces of the namespace of process `pid` (the agent runs in the host pid namespace). */
-export async function readInterfaces(exec: Exec, pid: number): Promise<WorkloadInterface[]> {
-  return parseIpAddr(await exec('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-j', 'addr', 'show']));
+export async function readInterfaces(runner: CommandRunner, pid: number): Promise<WorkloadInterface[]> {
+  return parseIpAddr(await runner.run(inNetns(`/proc/${pid}/ns/net`, ['ip', '-j', 'addr', 'show'])));
 }

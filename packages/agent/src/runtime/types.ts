@@ -37,6 +37,3 @@ export interface Workload {
   /** Why a running workload is unmonitored; '' otherwise. */
   reason: string;
 }
-
-/** Runs a program and resolves with its stdout; rejects when it exits non-zero. */
-export type Exec = (file: string, args: readonly string[]) => Promise<string>;
