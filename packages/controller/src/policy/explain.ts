@@ -6,6 +6,7 @@
  */
 import { APP_NAMES, appId, parsePorts, type PortRange } from '@mseg/dp';
 import { MsegError } from '../errors.js';
+import type { WorkloadFacts } from './criteria.js';
 import { type PolicySnapshot, canonicalIp, groupsOfAddress, modeOfWorkload } from './membership.js';
 import { EXTERNAL, type Mode, type Rule } from './model.js';
 
@@ -107,7 +108,7 @@ export function groupEndpoint(snap: PolicySnapshot, name: string): Endpoint {
   }
   let mode: EndpointMode = g.mode;
   if (mode === null && ids.length > 0) {
-    const modes = new Set(ids.map((id) => modeOfWorkload(snap, snap.workloads.get(id) as NonNullable<ReturnType<typeof snap.workloads.get>>)));
+    const modes = new Set(ids.map((id) => modeOfWorkload(snap, snap.workloads.get(id) as WorkloadFacts)));
     mode = modes.size === 1 ? [...modes][0] : 'mixed';
   }
   return { kind: 'group', ref: name, workload: null, groups, mode };

@@ -6,7 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import { MsegError } from '../errors.js';
 import type { Context } from '../server/context.js';
 import type { Database } from '../store/schema.js';
-import { type Action, type Criterion, type Group, type Mode, type Rule, SERVICE_PREFIX, groupFromRow, isReserved, ruleFromRow } from './model.js';
+import { type Action, type Criterion, type Group, type Mode, type Rule, SERVICE_PREFIX, groupFromRow, ruleFromRow } from './model.js';
 import { policyChange } from './revision.js';
 import { checkApps, checkCriteria, checkPorts, checkUserGroupName } from './validate.js';
 
