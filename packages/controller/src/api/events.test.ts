@@ -91,4 +91,17 @@ describe('event stream', () => {
       vi.useRealTimers();
     }
   });
+
+  it('ends open streams when the server closes, so closing does not hang', async () => {
+    const other = await testController();
+    await other.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (other.app.server.address() as AddressInfo).port;
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/events?token=${other.tokens.reader}`);
+    const reader = res.body!.getReader();
+    await reader.read();
+    const started = Date.now();
+    await other.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect((await reader.read()).done).toBe(true);
+  });
 });

@@ -28,8 +28,9 @@ const NAMES = Object.keys(RELAYED) as EventName[];
 
 const events: ApiPlugin = async (app, { ctx }) => {
   const open = new Set<ServerResponse>();
-  // Streams never end on their own; without this, closing the server would wait for them forever.
-  app.addHook('onClose', async () => {
+  // Streams never end on their own, and the server's close waits for open connections: end them
+  // in preClose (before that wait; onClose would come after it and never run).
+  app.addHook('preClose', async () => {
     for (const res of open) res.end();
   });
 
