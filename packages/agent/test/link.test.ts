@@ -1,122 +1,20 @@
 /**
- * The controller link against an in-process AgentService over real gRPC (h2c on loopback): a
- * fake controller that records every call and can refuse, fail or end streams on demand.
+ * The controller link against an in-process AgentService over real gRPC (h2c on loopback).
  */
-import http2 from 'node:http2';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Code, ConnectError, type HandlerContext } from '@connectrpc/connect';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { Code, ConnectError } from '@connectrpc/connect';
 import type { ConnectionRecord } from '@mseg/dp';
-import { AgentService, PolicyMode, RuleAction, Verdict, WorkloadState, type WatchPolicyResponse } from '@mseg/proto';
-import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { WatchPolicyResponseSchema } from '@mseg/proto';
+import { PolicyMode, RuleAction, Verdict, WorkloadState } from '@mseg/proto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ControllerLink } from '../src/link/controller-link.js';
 import type { PolicyUpdate } from '../src/link/policy-store.js';
 import { loadIdentity } from '../src/link/state.js';
 import { WorkloadTable } from '../src/runtime/table.js';
 import type { Workload } from '../src/runtime/types.js';
+import { FakeController } from './helpers/fake-controller.js';
 import { waitFor } from './helpers/wait.js';
-
-type Call = { method: string; auth: string; req: Record<string, unknown> };
-
-/** A controller that records calls; tests set `fail`, push policy messages and end streams. */
-class FakeController {
-  calls: Call[] = [];
-  credentialSeq = 0;
-  validCredentials = new Set<string>();
-  /** Method name → error to answer with once, after recording the call. */
-  failOnce = new Map<string, ConnectError>();
-  private streams = new Set<{ push: (m: MessageInitShape<typeof WatchPolicyResponseSchema>) => void; end: () => void }>();
-  server!: http2.Http2Server;
-  port = 0;
-
-  of(method: string): Call[] {
-    return this.calls.filter((c) => c.method === method);
-  }
-
-  private record(method: string, req: object, ctx: HandlerContext): void {
-    const auth = ctx.requestHeader.get('authorization') ?? '';
-    this.calls.push({ method, auth, req: req as Record<string, unknown> });
-    const fail = this.failOnce.get(method);
-    if (fail) {
-      this.failOnce.delete(method);
-      throw fail;
-    }
-    if (method !== 'register' && !this.validCredentials.has(auth)) throw new ConnectError('bad credential', Code.Unauthenticated);
-  }
-
-  pushPolicy(m: MessageInitShape<typeof WatchPolicyResponseSchema>): void {
-    for (const s of this.streams) s.push(m);
-  }
-
-  endStreams(): void {
-    for (const s of this.streams) s.end();
-  }
-
-  get openStreams(): number {
-    return this.streams.size;
-  }
-
-  async start(): Promise<void> {
-    const handler = connectNodeAdapter({
-      grpc: true,
-      grpcWeb: false,
-      connect: false,
-      routes: (router) =>
-        router.service(AgentService, {
-          register: async (req, ctx) => {
-            this.record('register', req, ctx);
-            const agentId = req.previousAgentId || 'agent-1';
-            const credential = `cred${++this.credentialSeq}`;
-            this.validCredentials.add(`Bearer ${agentId}.${credential}`);
-            return { agentId, credential, reportIntervalSeconds: 1 };
-          },
-          heartbeat: async (req, ctx) => (this.record('heartbeat', req, ctx), { reportIntervalSeconds: 1 }),
-          reportWorkloads: async (req, ctx) => (this.record('reportWorkloads', req, ctx), { changed: 0 }),
-          reportConnections: async (req, ctx) => (this.record('reportConnections', req, ctx), {}),
-          reportThreats: async (req, ctx) => (this.record('reportThreats', req, ctx), {}),
-          reportViolations: async (req, ctx) => (this.record('reportViolations', req, ctx), {}),
-          watchPolicy: (req, ctx) => this.watch(req, ctx),
-        }),
-    });
-    this.server = http2.createServer(handler);
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  private async *watch(req: object, ctx: HandlerContext): AsyncGenerator<MessageInitShape<typeof WatchPolicyResponseSchema>> {
-    this.record('watchPolicy', req, ctx);
-    const queue: MessageInitShape<typeof WatchPolicyResponseSchema>[] = [];
-    let ended = false;
-    let wake: (() => void) | null = null;
-    const stream = {
-      push: (m: MessageInitShape<typeof WatchPolicyResponseSchema>) => (queue.push(m), wake?.()),
-      end: () => ((ended = true), wake?.()),
-    };
-    this.streams.add(stream);
-    try {
-      while (!ctx.signal.aborted) {
-        while (queue.length) yield queue.shift()!;
-        if (ended) return;
-        await new Promise<void>((r) => {
-          wake = r;
-          ctx.signal.addEventListener('abort', () => r(), { once: true });
-        });
-      }
-    } finally {
-      this.streams.delete(stream);
-    }
-  }
-
-  close(): Promise<void> {
-    this.endStreams();
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
 
 function workload(id: string, over: Partial<Workload> = {}): Workload {
   return {
