@@ -1,0 +1,93 @@
+/**
+ * Reconciler operations for Protect tables: `inet mseg` in each Protect container's namespace.
+ * Update reads the table (`nft -j list table`), keeps it when the hash comment and rule counts
+ * match, and otherwise replaces it in one transaction, carrying live cut entries over. Delete
+ * removes the table (the namespace being gone counts as done). Prune removes our table from known
+ * container namespaces that are not in Protect; it never touches another table.
+ */
+import type { Operations } from '../reconcile/reconciler.js';
+import { inNetns, type CommandRunner } from '../plumbing/command.js';
+import { deleteIgnoringGone, isGone } from '../plumbing/links.js';
+import { NFT_TABLE } from '../plumbing/names.js';
+import { compileDirection } from './compile.js';
+import { hashComment, renderTable, type CutFlow } from './nft-script.js';
+import type { ProtectSpec } from './types.js';
+
+interface NftItem {
+  rule?: { chain: string; comment?: string };
+  set?: { name: string; type?: string | string[]; elem?: { elem?: { val?: { concat?: (string | number)[] }; expires?: number } }[] };
+}
+
+export function renderSpec(spec: ProtectSpec, cuts: readonly CutFlow[] = []): ReturnType<typeof renderTable> {
+  const fqdn = new Map(spec.fqdn);
+  return renderTable(
+    { in: compileDirection('in', spec.rules, spec.ips, fqdn), out: compileDirection('out', spec.rules, spec.ips, fqdn) },
+    cuts,
+  );
+}
+
+export class TableOps implements Operations<ProtectSpec> {
+  constructor(
+    private readonly runner: CommandRunner,
+    /** Every container namespace the agent knows of (prune looks only there). */
+    private readonly knownNetns: () => readonly string[],
+    private readonly onApplied?: (spec: ProtectSpec) => void,
+  ) {}
+
+  async update(spec: ProtectSpec): Promise<void> {
+    const want = renderSpec(spec);
+    const have = await this.read(spec.netns);
+    if (have) {
+      const rules = (chain: string) => have.filter((i) => i.rule?.chain === chain).map((i) => i.rule!);
+      const ok = (['input', 'output'] as const).every((c) => {
+        const r = rules(c);
+        return r.length === want.ruleCounts[c] && r[r.length - 1]?.comment === hashComment(want.hash);
+      });
+      if (ok) {
+        this.onApplied?.(spec);
+        return;
+      }
+    }
+    const { script } = renderSpec(spec, have ? liveCuts(have) : []);
+    await this.runner.run(inNetns(spec.netns, ['nft', '-f', '-']), { input: script });
+    this.onApplied?.(spec);
+  }
+
+  async delete(spec: ProtectSpec): Promise<void> {
+    await deleteIgnoringGone(this.runner, inNetns(spec.netns, ['nft', 'delete', 'table', 'inet', NFT_TABLE]));
+  }
+
+  async prune(all: readonly ProtectSpec[]): Promise<void> {
+    const protect = new Set(all.map((s) => s.netns));
+    for (const netns of this.knownNetns()) {
+      if (protect.has(netns)) continue;
+      if (await this.read(netns)) await deleteIgnoringGone(this.runner, inNetns(netns, ['nft', 'delete', 'table', 'inet', NFT_TABLE]));
+    }
+  }
+
+  /** The table's objects, or null when there is none (or the namespace is gone). */
+  private async read(netns: string): Promise<NftItem[] | null> {
+    try {
+      const text = await this.runner.run(inNetns(netns, ['nft', '-j', 'list', 'table', 'inet', NFT_TABLE]));
+      return (JSON.parse(text) as { nftables: NftItem[] }).nftables;
+    } catch (err) {
+      if (isGone(err)) return null;
+      throw err;
+    }
+  }
+}
+
+/** Cut entries still running in the kernel, with the seconds they have left. */
+function liveCuts(items: NftItem[]): CutFlow[] {
+  const out: CutFlow[] = [];
+  for (const i of items) {
+    if (i.set?.name !== 'cut4' && i.set?.name !== 'cut6') continue;
+    for (const e of i.set.elem ?? []) {
+      const v = e.elem?.val?.concat;
+      if (!v || v.length !== 5) continue;
+      const proto = typeof v[2] === 'number' ? v[2] : v[2] === 'tcp' ? 6 : v[2] === 'udp' ? 17 : v[2] === 'sctp' ? 132 : Number(v[2]);
+      out.push({ v6: i.set.name === 'cut6', saddr: String(v[0]), daddr: String(v[1]), proto, sport: Number(v[3]), dport: Number(v[4]), timeout: e.elem?.expires ?? 1 });
+    }
+  }
+  return out;
+}
