@@ -8,7 +8,7 @@ import { startTestPostgres } from './packages/controller/test/support/postgres.j
  * used instead by setting MSEG_TEST_PG_URL before `npm test`.
  */
 export default async function setup(): Promise<() => void> {
-  execFileSync('npx', ['tsc', '-b', 'packages/dp', 'packages/proto', 'packages/controller', 'packages/agent'], { stdio: 'inherit' });
+  execFileSync('bash', ['scripts/build.sh'], { stdio: 'inherit' });
   if (process.env.MSEG_TEST_PG_URL) return () => {};
   const pg = await startTestPostgres();
   process.env.MSEG_TEST_PG_URL = pg.url;

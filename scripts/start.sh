@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure.sh start
-npx tsc -b packages/dp
+bash scripts/build.sh
 if [[ $(id -u) -ne 0 ]]; then
   echo "mseg: the data plane needs root (CAP_NET_RAW, CAP_SYS_ADMIN for the namespace)" >&2
   exit 1
