@@ -157,7 +157,9 @@ const graph: ApiPlugin = async (app, { ctx }) => {
         since: range.since,
         until: range.until,
         nodes: [...outNodes.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
-        edges: [...edges.values()].map((e) => ({
+        edges: [...edges.values()]
+          .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0))
+          .map((e) => ({
           from: e.from,
           to: e.to,
           ports: [...e.ports].sort(),
