@@ -5,7 +5,7 @@
  * here is stopped by the returned function (vitest's global teardown), and on process exit.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -31,6 +31,8 @@ export async function ensureDocker(): Promise<() => Promise<void>> {
   const log = openSync(logPath, 'a');
   const child = spawn('dockerd', ['-H', `unix://${DOCKER_SOCKET}`], { stdio: ['ignore', log, log], detached: true });
   closeSync(log);
+  // The run ends by its teardown, not by waiting for dockerd.
+  child.unref();
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   let spawnError: Error | null = null;
   child.once('error', (err) => (spawnError = err));
