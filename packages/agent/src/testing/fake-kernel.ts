@@ -130,8 +130,16 @@ export class FakeKernel implements CommandRunner {
         return JSON.stringify({ nftables: fakeNftJson(a[4], a[5], script) });
       }
       if (a[1] === '-f' && input !== undefined) {
+        const add = /^add element (\w+) (\w+) (\w+) \{ (.*) \}$/.exec(input.trim());
+        if (add) {
+          const key = `${add[1]} ${add[2]}`;
+          const script = n.nft.get(key) ?? fail('Error: No such file or directory');
+          n.nft.set(key, script.split('\n').map((l) => (l.trim().startsWith(`set ${add[3]} {`) ? addElements(l, add[4]) : l)).join('\n'));
+          return '';
+        }
         const m = /^table (\w+) (\w+) \{/m.exec(input.split('\n').slice(2).join('\n'));
-        if (m) n.nft.set(`${m[1]} ${m[2]}`, input);
+        if (!m) fail('fake: nft script not modelled');
+        n.nft.set(`${m![1]} ${m![2]}`, input);
         return '';
       }
       if (a[1] === 'delete' && a[2] === 'table') return n.nft.delete(`${a[3]} ${a[4]}`) ? '' : fail('Error: No such file or directory');
@@ -246,6 +254,13 @@ function fakeNftJson(family: string, name: string, script: string): unknown[] {
   let chain: string | null = null;
   for (const raw of script.split('\n').slice(2)) {
     const line = raw.trim();
+    const t = /^type filter hook (\w+) .*policy (\w+);/.exec(line);
+    if (t && chain) {
+      const last = out[out.length - 1] as { chain: { hook?: string; policy?: string } };
+      last.chain.hook = t[1];
+      last.chain.policy = t[2];
+      continue;
+    }
     const c = /^chain (\w+) \{(.*)$/.exec(line);
     if (c) {
       chain = c[1];
@@ -257,7 +272,13 @@ function fakeNftJson(family: string, name: string, script: string): unknown[] {
     }
     const set = /^set (\w+) \{/.exec(line);
     if (set) {
-      out.push({ set: { family, table: name, name: set[1] } });
+      const elems = /elements = \{ (.*) \} \}$/.exec(line)?.[1].split(', ') ?? [];
+      const elem = elems.map((e) => {
+        const [val, timeout] = e.split(' timeout ');
+        const parts = val.split(' . ').map((x) => (/^\d+$/.test(x) ? Number(x) : x));
+        return timeout ? { elem: { val: { concat: parts }, expires: Number(timeout.replace('s', '')) } } : { concat: parts };
+      });
+      out.push({ set: { family, table: name, name: set[1], ...(elem.length ? { elem } : {}) } });
       continue;
     }
     if (line === '}') {
@@ -270,4 +291,8 @@ function fakeNftJson(family: string, name: string, script: string): unknown[] {
     }
   }
   return out;
+}
+
+function addElements(setLine: string, elems: string): string {
+  return setLine.includes('elements = {') ? setLine.replace(/ \} \}$/, `, ${elems} } }`) : setLine.replace(/ \}$/, ` elements = { ${elems} } }`);
 }
