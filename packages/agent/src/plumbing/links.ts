@@ -21,6 +21,16 @@ export async function listLinks(runner: CommandRunner, netns: string): Promise<L
   return parseJsonList<LinkInfo>(await runner.run(inNetns(netns, ['ip', '-j', '-d', 'link', 'show'])));
 }
 
+/** One link by name, or null when there is none (one small read instead of the whole list). */
+export async function getLink(runner: CommandRunner, netns: string, name: string): Promise<LinkInfo | null> {
+  try {
+    return parseJsonList<LinkInfo>(await runner.run(inNetns(netns, ['ip', '-j', '-d', 'link', 'show', 'dev', name])))[0] ?? null;
+  } catch (err) {
+    if (isGone(err) && !/nsenter/.test((err as CommandError).stderr)) return null;
+    throw err;
+  }
+}
+
 export function isUp(l: LinkInfo): boolean {
   return l.flags?.includes('UP') ?? false;
 }

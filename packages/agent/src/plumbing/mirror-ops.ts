@@ -39,17 +39,21 @@ export class MirrorOps {
   /** `force`: the nv-ex device was made anew, so a filter naming it may point at its predecessor. */
   async update(t: TapSpec, force = false): Promise<void> {
     const qdiscs = parseJsonList<{ kind: string }>(await this.runner.run(inNetns(t.netns, ['tc', '-j', 'qdisc', 'show', 'dev', t.ifName])));
-    if (!qdiscs.some((q) => q.kind === 'clsact')) await this.runner.run(inNetns(t.netns, ['tc', 'qdisc', 'add', 'dev', t.ifName, 'clsact']));
+    const add = (hook: Hook): string[] => [
+      'filter', 'add', 'dev', t.ifName, hook, 'protocol', 'all', 'pref', String(MIRROR_PREF[hook]),
+      'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'mirror', 'dev', t.exName,
+    ];
+    if (!qdiscs.some((q) => q.kind === 'clsact')) {
+      // A clsact made now has no filters: qdisc and both filters go in one `tc -batch`.
+      const lines = [['qdisc', 'add', 'dev', t.ifName, 'clsact'], add('ingress'), add('egress')].map((l) => l.join(' '));
+      await this.runner.run(inNetns(t.netns, ['tc', '-batch', '-']), { input: `${lines.join('\n')}\n` });
+      return;
+    }
     for (const hook of HOOKS) {
       const ours = (await this.filters(t.netns, t.ifName, hook)).filter((f) => f.options?.fh && !f.options.fh.endsWith(':'));
       if (!force && ours.length === 1 && isMirrorTo(ours[0], t.exName)) continue;
       if (ours.length) await this.deletePref(t.netns, t.ifName, hook);
-      await this.runner.run(
-        inNetns(t.netns, [
-          'tc', 'filter', 'add', 'dev', t.ifName, hook, 'protocol', 'all', 'pref', String(MIRROR_PREF[hook]),
-          'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'mirror', 'dev', t.exName,
-        ]),
-      );
+      await this.runner.run(inNetns(t.netns, ['tc', ...add(hook)]));
     }
   }
 

@@ -57,9 +57,17 @@ describe('plumbing reconcile', () => {
     expect(w.filter((l) => l.includes(`--net=${A}`))).toEqual([
       `nsenter --net=${A} -- ip link add nv-ex-eth0 type veth peer name nv-in-aaaaaaaa5 netns ${CAP}`,
       expect.stringMatching(new RegExp(`^nsenter --net=${A} -- ip link set dev nv-ex-eth0 address 4e:65:75:56:00:[0-9a-f]{2} addrgenmode none up$`)),
-      `nsenter --net=${A} -- tc qdisc add dev eth0 clsact`,
-      `nsenter --net=${A} -- tc filter add dev eth0 ingress protocol all pref ${MIRROR_PREF.ingress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
-      `nsenter --net=${A} -- tc filter add dev eth0 egress protocol all pref ${MIRROR_PREF.egress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
+      `nsenter --net=${A} -- tc -batch -: qdisc add dev eth0 clsact; ` +
+        `filter add dev eth0 ingress protocol all pref ${MIRROR_PREF.ingress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0; ` +
+        `filter add dev eth0 egress protocol all pref ${MIRROR_PREF.egress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
+    ]);
+    expect(w.filter((l) => l.includes(`--net=${CAP}`) && l.includes('nv-in-aaaaaaaa5'))).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^nsenter --net=${CAP} -- ip -batch -: link set dev nv-in-aaaaaaaa5 master nv-br address 4e:65:75:56:00:[0-9a-f]{2} addrgenmode none up; ` +
+            'link set dev nv-in-aaaaaaaa5 type bridge_slave learning off flood off mcast_flood off bcast_flood off$',
+        ),
+      ),
     ]);
     assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
     assertPlumbed(k, B, 'nv-in-bbbbbbbb5');
@@ -110,7 +118,7 @@ describe('plumbing reconcile', () => {
       `nsenter --net=${A} -- tc filter del dev eth0 ingress pref ${MIRROR_PREF.ingress}`,
       `nsenter --net=${A} -- tc filter add dev eth0 ingress protocol all pref ${MIRROR_PREF.ingress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
       `nsenter --net=${A} -- tc filter add dev eth0 egress protocol all pref ${MIRROR_PREF.egress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
-      `nsenter --net=${CAP} -- ip link set dev nv-in-bbbbbbbb5 type bridge_slave learning off flood off mcast_flood off bcast_flood off`,
+      `nsenter --net=${CAP} -- ip -batch -: link set dev nv-in-bbbbbbbb5 type bridge_slave learning off flood off mcast_flood off bcast_flood off`,
     ]);
     assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
     assertPlumbed(k, B, 'nv-in-bbbbbbbb5');
@@ -176,7 +184,7 @@ describe('plumbing reconcile', () => {
 
   it('a failing step is retried with backoff and reported until it succeeds', async () => {
     const { k, p, workloads } = setup();
-    k.failures.set(`nsenter --net=${A} -- tc qdisc add`, 'Error: something transient');
+    k.failures.set(`nsenter --net=${A} -- tc -batch`, 'Error: something transient');
     p.setWorkloads(workloads);
     await p.settle();
     const a = p.statuses().taps.find((s) => s.key === 'nv-in-aaaaaaaa5')!;

@@ -5,7 +5,7 @@
  * come up; the bridge port neither learns nor floods.
  */
 import { inNetns, namedNetnsPath, type CommandRunner } from './command.js';
-import { deleteIgnoringGone, isUp, listLinks, type LinkInfo } from './links.js';
+import { deleteIgnoringGone, getLink, isUp, listLinks, type LinkInfo } from './links.js';
 import { BRIDGE, LINK_PREFIX, neuvMac } from './names.js';
 import type { TapSpec } from './types.js';
 
@@ -29,8 +29,8 @@ export class VethOps {
   }
 
   async update(t: TapSpec): Promise<VethResult> {
-    let ex = (await listLinks(this.runner, t.netns)).find((l) => l.ifname === t.exName);
-    let inn = (await listLinks(this.runner, this.capture)).find((l) => l.ifname === t.inName);
+    let ex = await getLink(this.runner, t.netns, t.exName);
+    let inn = await getLink(this.runner, this.capture, t.inName);
     let created = false;
     // A pair is ours and whole only when each end names the other as its peer.
     const paired = ex && inn && ex.link_index === inn.ifindex && inn.link_index === ex.ifindex && ex.linkinfo?.info_kind === 'veth';
@@ -38,18 +38,26 @@ export class VethOps {
       if (inn) await deleteIgnoringGone(this.runner, inNetns(this.capture, ['ip', 'link', 'del', t.inName]));
       if (ex) await deleteIgnoringGone(this.runner, inNetns(t.netns, ['ip', 'link', 'del', t.exName]));
       await this.runner.run(inNetns(t.netns, ['ip', 'link', 'add', t.exName, 'type', 'veth', 'peer', 'name', t.inName, 'netns', this.capture]));
-      ex = (await listLinks(this.runner, t.netns)).find((l) => l.ifname === t.exName);
-      inn = (await listLinks(this.runner, this.capture)).find((l) => l.ifname === t.inName);
+      ex = await getLink(this.runner, t.netns, t.exName);
+      if (!ex?.link_index) throw new Error(`veth ${t.exName}/${t.inName} missing right after it was made`);
+      // A new nv-in end is down, without master, MAC or port flags: no need to read it back,
+      // its ifindex is the container end's peer index.
+      inn = { ifname: t.inName, ifindex: ex.link_index, flags: [] };
       created = true;
     }
     if (!ex || !inn) throw new Error(`veth ${t.exName}/${t.inName} missing right after it was made`);
     const mac = neuvMac(inn.ifindex);
-    await this.settle(t.netns, ex, mac, []);
-    await this.settle(this.capture, inn, mac, inn.master === BRIDGE ? [] : ['master', BRIDGE]);
+    const exFix = this.fixes(ex, mac, []);
+    if (exFix.length) await this.runner.run(inNetns(t.netns, ['ip', 'link', 'set', 'dev', t.exName, ...exFix]));
+    // The port's changes go as one `ip -batch` (one process instead of two: each costs ~10 ms).
+    const inLines: string[] = [];
+    const inFix = this.fixes(inn, mac, inn.master === BRIDGE ? [] : ['master', BRIDGE]);
+    if (inFix.length) inLines.push(['link', 'set', 'dev', t.inName, ...inFix].join(' '));
     const flags = inn.linkinfo?.info_slave_data;
     if (inn.linkinfo?.info_slave_kind !== 'bridge' || !flags || PORT_FLAGS.some((f) => flags[f] !== false)) {
-      await this.runner.run(inNetns(this.capture, ['ip', 'link', 'set', 'dev', t.inName, 'type', 'bridge_slave', ...PORT_FLAGS.flatMap((f) => [f, 'off'])]));
+      inLines.push(['link', 'set', 'dev', t.inName, 'type', 'bridge_slave', ...PORT_FLAGS.flatMap((f) => [f, 'off'])].join(' '));
     }
+    if (inLines.length) await this.runner.run(inNetns(this.capture, ['ip', '-batch', '-']), { input: `${inLines.join('\n')}\n` });
     return { ifindex: inn.ifindex, created };
   }
 
@@ -81,13 +89,13 @@ export class VethOps {
     }
   }
 
-  /** One `ip link set` with whatever differs: MAC, address generation, master, up. */
-  private async settle(netns: string, l: LinkInfo, mac: string, extra: string[]): Promise<void> {
+  /** The `ip link set` arguments for whatever differs: master, MAC, address generation, up. */
+  private fixes(l: LinkInfo, mac: string, extra: string[]): string[] {
     const args: string[] = [...extra];
     if (l.address?.toLowerCase() !== mac) args.push('address', mac);
     if (l.inet6_addr_gen_mode !== 'none') args.push('addrgenmode', 'none');
     if (!isUp(l)) args.push('up');
-    if (args.length) await this.runner.run(inNetns(netns, ['ip', 'link', 'set', 'dev', l.ifname, ...args]));
+    return args;
   }
 }
 

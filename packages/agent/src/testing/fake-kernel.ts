@@ -62,7 +62,10 @@ export class FakeKernel implements CommandRunner {
 
   async run(argv: readonly string[], options: RunOptions = {}): Promise<string> {
     const line = argv.join(' ');
-    this.log.push(options.input !== undefined ? `${line} <<${options.input.split('\n').filter((l) => l.trim()).length} lines` : line);
+    const lines = options.input?.split('\n').filter((l) => l.trim()) ?? [];
+    // Batches are logged with their commands (what they do matters); scripts by their size.
+    if (argv.includes('-batch')) this.log.push(`${line}: ${lines.join('; ')}`);
+    else this.log.push(options.input !== undefined ? `${line} <<${lines.length} lines` : line);
     for (const [prefix, stderr] of this.failures) if (line.startsWith(prefix)) throw new CommandError(argv, 1, stderr);
     let path = 'host';
     let args = [...argv];
@@ -79,6 +82,11 @@ export class FakeKernel implements CommandRunner {
       throw new CommandError(argv, 1, msg);
     };
     const s = a.join(' ');
+    if ((a[0] === 'ip' || a[0] === 'tc') && a[1] === '-batch' && input !== undefined) {
+      // Line by line, stopping at the first failure, as `ip -batch` / `tc -batch` do.
+      for (const line of input.split('\n').filter((l) => l.trim())) this.exec(path, [a[0], ...line.trim().split(/\s+/)], argv);
+      return '';
+    }
     if (s === 'ip -j netns list') return JSON.stringify([...this.ns.keys()].filter((p) => p.startsWith('/run/netns/')).map((p) => ({ name: p.slice(11) })));
     if (a[0] === 'ip' && a[1] === 'netns') {
       const p = `/run/netns/${a[3]}`;
@@ -87,6 +95,10 @@ export class FakeKernel implements CommandRunner {
     }
     const n = this.get(path);
     if (s === 'ip -j -d link show') return JSON.stringify([...n.links.values()].map((l) => this.show(path, l)));
+    if (s.startsWith('ip -j -d link show dev ')) {
+      const l = n.links.get(a[6]) ?? fail(`Device "${a[6]}" does not exist.`);
+      return JSON.stringify([this.show(path, l)]);
+    }
     if (a[0] === 'ip' && a[1] === 'link' && a[2] === 'add') {
       const name = a[3];
       if (n.links.has(name)) fail('RTNETLINK answers: File exists');
