@@ -62,9 +62,9 @@ export class MirrorOps {
     await this.clear(t.netns, t.ifName);
   }
 
-  /** In each desired container namespace, clears our filters from interfaces no tap names. */
-  async prune(all: readonly TapSpec[]): Promise<void> {
-    for (const [netns, taps] of groupByNetns(all)) {
+  /** In each known container namespace, clears our filters from interfaces no tap names. */
+  async prune(all: readonly TapSpec[], known: readonly string[] = []): Promise<void> {
+    for (const [netns, taps] of groupByNetns(all, known)) {
       const want = new Set(taps.map((t) => t.ifName));
       let links;
       try {

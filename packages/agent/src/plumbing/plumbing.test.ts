@@ -166,6 +166,21 @@ describe('plumbing reconcile', () => {
     assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
   });
 
+  it('prune also clears a known container that is no longer monitored (left by an earlier run)', async () => {
+    const { k, p, workloads } = setup();
+    p.setWorkloads(workloads);
+    await p.settle();
+    // A fresh agent that monitors only A but knows B's namespace (B is, say, host-network now).
+    const p2 = new Plumbing({ runner: k, netnsName: 'mseg' });
+    p2.setWorkloads([workloads[0]], [B]);
+    await p2.settle();
+    expect(k.ns.get(B)!.filters).toEqual([]);
+    expect(k.ns.get(B)!.clsact.size).toBe(0);
+    expect([...k.ns.get(B)!.links.keys()].sort()).toEqual(['eth0', 'lo']);
+    expect([...k.ns.get(CAP)!.links.keys()].sort()).toEqual(['lo', 'nv-br', 'nv-in-aaaaaaaa5']);
+    assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
+  });
+
   it('a missing kernel feature is a terminal error on the base; taps wait, nothing is retried', async () => {
     const { k, p, workloads } = setup();
     k.failures.set(`nsenter --net=${CAP} -- tc filter add dev nv-probe0 ingress protocol all pref 1 u32`, 'Error: Failed to load TC action module.');

@@ -21,6 +21,7 @@ export class Plumbing {
   readonly base: Reconciler<BaseSpec>;
   readonly taps: Reconciler<TapSpec>;
   private readonly baseOps: BaseOps;
+  private known: string[] = [];
 
   constructor(opts: PlumbingOptions) {
     this.baseOps = new BaseOps(opts.runner);
@@ -33,7 +34,7 @@ export class Plumbing {
         if (s.kind === 'done') this.taps.touch();
       },
     });
-    this.taps = new Reconciler('tap', new TapOps(opts.runner, opts.netnsName, opts), {
+    this.taps = new Reconciler('tap', new TapOps(opts.runner, opts.netnsName, opts, () => this.known), {
       key: tapKey,
       equal: sameTap,
       refreshMs: opts.refreshMs,
@@ -51,8 +52,13 @@ export class Plumbing {
     return this.baseOps.features;
   }
 
-  /** The workload table changed: recompute the taps. */
-  setWorkloads(workloads: readonly PlumbingWorkload[]): void {
+  /**
+   * The workload table changed: recompute the taps. `knownNetns` lists the namespaces of every
+   * running container, plumbed or not, so prune can clear what an earlier run left in one that is
+   * no longer monitored.
+   */
+  setWorkloads(workloads: readonly PlumbingWorkload[], knownNetns: readonly string[] = []): void {
+    this.known = [...new Set([...knownNetns, ...workloads.map((w) => w.netns)])];
     this.taps.setDesired(desiredTaps(workloads));
   }
 

@@ -19,7 +19,13 @@ export class TapOps implements Operations<TapSpec> {
   private readonly veth: VethOps;
   private readonly mirror: MirrorOps;
 
-  constructor(runner: CommandRunner, netnsName: string, private readonly events: TapEvents = {}) {
+  constructor(
+    runner: CommandRunner,
+    netnsName: string,
+    private readonly events: TapEvents = {},
+    /** Namespaces of every container the runtime knows, monitored or not (prune looks there too). */
+    private readonly knownNetns: () => readonly string[] = () => [],
+  ) {
     this.veth = new VethOps(runner, netnsName);
     this.mirror = new MirrorOps(runner);
   }
@@ -37,7 +43,8 @@ export class TapOps implements Operations<TapSpec> {
   }
 
   async prune(all: readonly TapSpec[]): Promise<void> {
-    await this.mirror.prune(all);
-    await this.veth.prune(all);
+    const known = this.knownNetns();
+    await this.mirror.prune(all, known);
+    await this.veth.prune(all, known);
   }
 }

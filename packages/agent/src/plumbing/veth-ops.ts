@@ -5,7 +5,7 @@
  * come up; the bridge port neither learns nor floods.
  */
 import { inNetns, namedNetnsPath, type CommandRunner } from './command.js';
-import { deleteIgnoringGone, getLink, isUp, listLinks, type LinkInfo } from './links.js';
+import { deleteIgnoringGone, getLink, isGone, isUp, listLinks, type LinkInfo } from './links.js';
 import { BRIDGE, LINK_PREFIX, neuvMac } from './names.js';
 import type { TapSpec } from './types.js';
 
@@ -69,19 +69,27 @@ export class VethOps {
 
   /**
    * Removes nv- links that no desired tap names: nv-in ports in the capture namespace (their nv-ex
-   * peers go with them) and nv-ex ends in the desired containers' namespaces. Only `nv-` names are
-   * touched, never the bridge; a container that left the table took its namespace with it.
+   * peers go with them) and nv-ex ends in the namespaces of known containers (desired or not, e.g.
+   * one that stopped being monitored while the agent was down). Only `nv-` names are touched,
+   * never the bridge; a container that is gone took its namespace with it.
    */
-  async prune(all: readonly TapSpec[]): Promise<void> {
+  async prune(all: readonly TapSpec[], known: readonly string[] = []): Promise<void> {
     const wantIn = new Set(all.map((t) => t.inName));
     for (const l of await listLinks(this.runner, this.capture)) {
       if (l.ifname.startsWith(LINK_PREFIX) && l.ifname !== BRIDGE && !wantIn.has(l.ifname)) {
         await deleteIgnoringGone(this.runner, inNetns(this.capture, ['ip', 'link', 'del', l.ifname]));
       }
     }
-    for (const [netns, taps] of groupByNetns(all)) {
+    for (const [netns, taps] of groupByNetns(all, known)) {
       const wantEx = new Set(taps.map((t) => t.exName));
-      for (const l of await listLinks(this.runner, netns)) {
+      let links: LinkInfo[];
+      try {
+        links = await listLinks(this.runner, netns);
+      } catch (err) {
+        if (isGone(err)) continue;
+        throw err;
+      }
+      for (const l of links) {
         if (l.ifname.startsWith(LINK_PREFIX) && !wantEx.has(l.ifname)) {
           await deleteIgnoringGone(this.runner, inNetns(netns, ['ip', 'link', 'del', l.ifname]));
         }
@@ -99,8 +107,9 @@ export class VethOps {
   }
 }
 
-export function groupByNetns(all: readonly TapSpec[]): Map<string, TapSpec[]> {
-  const m = new Map<string, TapSpec[]>();
+/** Taps per container namespace; `known` namespaces without a desired tap map to none. */
+export function groupByNetns(all: readonly TapSpec[], known: readonly string[] = []): Map<string, TapSpec[]> {
+  const m = new Map<string, TapSpec[]>(known.map((k) => [k, []]));
   for (const t of all) m.set(t.netns, [...(m.get(t.netns) ?? []), t]);
   return m;
 }
