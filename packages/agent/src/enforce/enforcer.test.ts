@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { FakeKernel } from '../testing/fake-kernel.js';
 import { Enforcer } from './enforcer.js';
 import type { EnforceWorkload } from './types.js';
@@ -6,12 +6,23 @@ import type { EnforceWorkload } from './types.js';
 const S = '/proc/10/ns/net';
 const C = '/proc/20/ns/net';
 
+const made: Enforcer[] = [];
+afterEach(async () => {
+  for (const e of made.splice(0)) await e.stop();
+});
+
+function enforcer(k: FakeKernel): Enforcer {
+  // Deny logs are not read here: a reader that exits at once is enough for the reconciler tests.
+  const e = new Enforcer({ runner: k, onDeny: () => {}, denyLogCommand: () => ['true'] });
+  made.push(e);
+  return e;
+}
+
 function setup(): { k: FakeKernel; e: Enforcer; server: EnforceWorkload; client: EnforceWorkload } {
   const k = new FakeKernel();
   k.addNetns(S);
   k.addNetns(C);
-  // Deny logs are not read here: a reader that exits at once is enough for the reconciler tests.
-  const e = new Enforcer({ runner: k, onDeny: () => {}, denyLogCommand: () => ['true'] });
+  const e = enforcer(k);
   const rules = [{ id: 4, from: ['10.0.0.3'], to: ['10.0.0.2'], ports: 'tcp/80', apps: ['any'], action: 'allow' as const }];
   const server: EnforceWorkload = { workloadId: 'srv', netns: S, ips: ['10.0.0.2'], mode: 'protect', rules };
   const client: EnforceWorkload = { workloadId: 'cli', netns: C, ips: ['10.0.0.3'], mode: 'monitor', rules };
@@ -81,14 +92,12 @@ describe('Protect tables reconcile', () => {
     // goes at the first pass of a fresh enforcer; other tables stay.
     k.ns.get(C)!.nft.set('inet mseg', k.ns.get(S)!.nft.get('inet mseg') ?? 'table inet mseg {}\ndelete table inet mseg\ntable inet mseg {\n}\n');
     k.ns.get(C)!.nft.set('inet other', 'x');
-    const e2 = new Enforcer({ runner: k, onDeny: () => {}, denyLogCommand: () => ['true'] });
+    const e2 = enforcer(k);
     e2.setWorkloads([{ ...server, mode: 'monitor' }, client]);
     const mark = k.log.length;
     await e2.settle();
     expect(nftWrites(k, mark)).toEqual([`nsenter --net=${C} -- nft delete table inet mseg`]);
     expect([...k.ns.get(C)!.nft.keys()]).toEqual(['inet other']);
-    await e.stop();
-    await e2.stop();
   });
 
   it('a container that is gone counts as deleted', async () => {
@@ -99,6 +108,5 @@ describe('Protect tables reconcile', () => {
     e.setWorkloads([client]);
     await e.settle();
     expect(e.statuses()).toEqual([]);
-    await e.stop();
   });
 });
