@@ -17,13 +17,15 @@
  *
  * Options: --db URL, --agents N (500), --workloads-per-agent N (20), --egress N (5: calls per
  * workload, so ~2×20×5 = 200 records per report), --rounds N (12), --interval-ms N (5000),
- * --flood-seconds N (30), --skip-ingest, --skip-compile.
+ * --flood-seconds N (30), --skip-ingest, --skip-compile, --no-reads (ingest without the REST reader), --profile (CPU profile of the controller
+ * over the whole ingest run; prints its top self-time functions).
  */
-import { fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { topSelfTime } from '../../dp/bench/profile-top.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MAIN = join(here, '..', 'dist', 'main.js');
@@ -52,13 +54,15 @@ const o = {
   floodSeconds: opt('flood-seconds', 30),
   skipIngest: argv.includes('--skip-ingest'),
   skipCompile: argv.includes('--skip-compile'),
+  profile: argv.includes('--profile'),
+  reads: !argv.includes('--no-reads'),
 };
 const log = (s) => process.stderr.write(`bench:controller: ${s}\n`);
 const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
 
-function startController(dataDir) {
-  const args = [MAIN, '--no-tls', '--host', '127.0.0.1', '--api-port', '0', '--grpc-port', '0', '--data-dir', dataDir];
+function startController(dataDir, nodeArgs) {
+  const args = [...nodeArgs, MAIN, '--no-tls', '--host', '127.0.0.1', '--api-port', '0', '--grpc-port', '0', '--data-dir', dataDir];
   if (o.db) args.push('--db', o.db);
   const child = spawn(process.execPath, args, {
     env: { ...process.env, MSEG_ADMIN_PASSWORD: PASSWORD, MSEG_JOIN_TOKEN: JOIN_TOKEN },
@@ -112,7 +116,7 @@ function queryLoop(api) {
     ['connections', '/api/v1/connections?limit=100'],
   ];
   const done = (async () => {
-    while (!stop) {
+    while (!stop && o.reads) {
       for (const [k, p] of paths) {
         const t = performance.now();
         const r = await api('GET', p);
@@ -135,7 +139,18 @@ function queryLoop(api) {
   };
 }
 
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** CPU seconds (user + system) the process has used so far: fields 14 and 15 of /proc/PID/stat. */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** RSS every 500 ms, and the CPU time the process spent between start and stop. */
 function rssSampler(pid) {
+  const cpu0 = cpuSeconds(pid);
   let max = 0;
   let last = 0;
   const read = () => {
@@ -155,7 +170,7 @@ function rssSampler(pid) {
     stop() {
       clearInterval(timer);
       read();
-      return { max, last };
+      return { max, last, cpu: cpuSeconds(pid) - cpu0 };
     },
   };
 }
@@ -178,7 +193,8 @@ function agentsProcess() {
 
 async function ingestBench() {
   const dataDir = mkdtempSync(join(tmpdir(), 'mseg-bench-ctl-'));
-  const ctl = await startController(dataDir);
+  const profDir = join(dataDir, 'profile');
+  const ctl = await startController(dataDir, o.profile ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []);
   const agents = agentsProcess();
   try {
     log(`controller pid ${ctl.child.pid} on ${ctl.apiUrl}, gRPC :${ctl.grpcPort}, store ${o.db ? 'PostgreSQL' : 'SQLite'}`);
@@ -198,17 +214,25 @@ async function ingestBench() {
     const rp = rssPaced.stop();
 
     const rssFlood = rssSampler(ctl.child.pid);
+    const agentsFlood = rssSampler(agents.child.pid);
     const qFlood = queryLoop(api);
     log(`flood: ${o.floodSeconds} s`);
     const flood = await agents.call({ cmd: 'flood', seconds: o.floodSeconds });
     const qf = await qFlood.finish();
     const rf = rssFlood.stop();
-    const conversations = await api('GET', '/api/v1/connections?limit=1');
-    return { setup, paced, flood, qp, qf, idleRss, rp, rf, conversations };
+    const af = agentsFlood.stop();
+    return { setup, paced, flood, qp, qf, idleRss, rp, rf, af };
   } finally {
     agents.child.kill('SIGKILL');
     ctl.child.kill('SIGTERM');
     await new Promise((r) => (ctl.child.exitCode !== null ? r() : ctl.child.once('exit', r)));
+    if (o.profile) {
+      // Written by the controller as it exits after SIGTERM.
+      for (const f of readdirSync(profDir)) {
+        log(`controller CPU profile, top self time (${f}):`);
+        for (const t of topSelfTime(JSON.parse(readFileSync(join(profDir, f), 'utf8')), 20)) log(`  ${t.percent.toFixed(1).padStart(5)} %  ${t.name}  ${t.where}`);
+      }
+    }
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -238,7 +262,8 @@ if (!o.skipIngest) {
   rows.push(['Paced ingest', `${fmt(pacedRate)} records/s offered and acknowledged over ${fmt(r.paced.seconds, 1)} s; report latency p50 ${ms(r.paced.p50)}, p99 ${ms(r.paced.p99)}, max ${ms(r.paced.max)}`]);
   rows.push(['Kept pace', r.paced.late === 0 ? `yes (0 of ${fmt(r.paced.reports)} reports due while the previous was unanswered)` : `NO: ${fmt(r.paced.late)} of ${fmt(r.paced.reports)} reports due late`]);
   rows.push(['**Sustained ingest (flood)**', `**${fmt(floodRate)} records/s** (${fmt(r.flood.records)} records in ${fmt(r.flood.seconds, 1)} s; report latency p50 ${ms(r.flood.p50)}, p99 ${ms(r.flood.p99)})`]);
-  for (const [phase, q] of [['paced', r.qp], ['flood', r.qf]]) {
+  rows.push(['CPU during the flood', `controller ${fmt(r.rf.cpu, 1)} s (${fmt(r.rf.cpu / r.flood.seconds, 2)} cores; **${fmt(r.flood.records / r.rf.cpu)} records per controller CPU-second**), agents process ${fmt(r.af.cpu, 1)} s`]);
+  for (const [phase, q] of o.reads ? [['paced', r.qp], ['flood', r.qf]] : []) {
     const g = q.graphGroup;
     rows.push([`GET /graph?level=group (${phase})`, `p50 ${ms(g.p50)}, **p99 ${ms(g.p99)}** (${g.n} requests; ${g.shape.nodes} nodes, ${g.shape.edges} edges)`]);
     const a = q.graphAuto;
