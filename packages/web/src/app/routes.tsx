@@ -1,0 +1,36 @@
+/**
+ * The pages behind the login, each its own lazily loaded chunk so the first page ships little
+ * JavaScript. Entries with `nav` appear in the side menu in this order; a feature adds its page by
+ * adding one entry here.
+ */
+import {
+  DashboardOutlined,
+  DeploymentUnitOutlined,
+  SafetyOutlined,
+} from '@ant-design/icons';
+import { lazy, type ComponentType, type LazyExoticComponent, type ReactNode } from 'react';
+import type { MessageKey } from './i18n/messages';
+
+export interface PageRoute {
+  path: string;
+  Page: LazyExoticComponent<ComponentType>;
+  nav?: { key: MessageKey; icon: ReactNode };
+}
+
+/** `lazy` for a named export: pages export `XPage`, never default. */
+function page<M>(load: () => Promise<M>, pick: (m: M) => ComponentType): LazyExoticComponent<ComponentType> {
+  return lazy(async () => ({ default: pick(await load()) }));
+}
+
+export const ROUTES: PageRoute[] = [
+  {
+    path: '/',
+    Page: page(() => import('../features/dashboard/DashboardPage'), (m) => m.DashboardPage),
+    nav: { key: 'nav.dashboard', icon: <DashboardOutlined /> },
+  },
+  {
+    path: '/map',
+    Page: page(() => import('../features/map/MapPage'), (m) => m.MapPage),
+    nav: { key: 'nav.map', icon: <DeploymentUnitOutlined /> },
+  },
+];
