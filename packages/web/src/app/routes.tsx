@@ -4,6 +4,7 @@
  * adding one entry here.
  */
 import {
+  ClusterOutlined,
   DashboardOutlined,
   DeploymentUnitOutlined,
   SafetyOutlined,
@@ -32,5 +33,15 @@ export const ROUTES: PageRoute[] = [
     path: '/map',
     Page: page(() => import('../features/map/MapPage'), (m) => m.MapPage),
     nav: { key: 'nav.map', icon: <DeploymentUnitOutlined /> },
+  },
+  {
+    path: '/policies',
+    Page: page(() => import('../features/policies/PoliciesPage'), (m) => m.PoliciesPage),
+    nav: { key: 'nav.policies', icon: <SafetyOutlined /> },
+  },
+  {
+    path: '/groups',
+    Page: page(() => import('../features/groups/GroupsPage'), (m) => m.GroupsPage),
+    nav: { key: 'nav.groups', icon: <ClusterOutlined /> },
   },
 ];

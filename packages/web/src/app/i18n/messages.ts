@@ -11,7 +11,7 @@ import map from '../../features/map/messages';
 import policies from '../../features/policies/messages';
 import groups from '../../features/groups/messages';
 
-export const ALL = [common, shared, login, dashboard, map] as const;
+export const ALL = [common, shared, login, dashboard, map, policies, groups] as const;
 
 type KeysOf<T> = T extends Messages<infer K> ? K : never;
 export type MessageKey = KeysOf<(typeof ALL)[number]>;

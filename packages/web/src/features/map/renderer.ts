@@ -1,0 +1,314 @@
+/**
+ * Canvas drawing and hit-testing of the map. Drawing is batched: edges go into one path per
+ * (verdict, width) bucket and nodes into one path per colour, so 10,000 edges cost about a dozen
+ * stroke() calls rather than 10,000. A frame is drawn only when something changed (requestDraw
+ * coalesces into the next animation frame). Node hit-testing uses a quadtree rebuilt only after
+ * positions change; edge hit-testing scans once per click, which is cheap next to a frame.
+ */
+import { quadtree, type Quadtree } from 'd3-quadtree';
+import type { MapScene, ViewEdge, ViewNode } from './model';
+import type { Verdict } from './types';
+
+export interface Transform {
+  k: number;
+  x: number;
+  y: number;
+}
+
+export const VERDICT_COLOURS: Record<Verdict, string> = { allow: '#52c41a', violate: '#fa8c16', deny: '#f5222d' };
+const GROUP_PALETTE = ['#1677ff', '#13c2c2', '#722ed1', '#eb2f96', '#2f54eb', '#08979c', '#9254de', '#c41d7f', '#1d39c4', '#389e0d', '#d48806', '#531dab'];
+const EXTERNAL_COLOUR = '#8c8c8c';
+const HOST_COLOUR = '#595959';
+const PROTECT_RING = '#141414';
+const WIDTHS = [1, 2, 3.5, 5];
+
+/** The width bucket of an edge by bytes: <10 KB, <1 MB, <100 MB, more. */
+export function widthBucket(bytes: number): number {
+  return bytes < 10_000 ? 0 : bytes < 1_000_000 ? 1 : bytes < 100_000_000 ? 2 : 3;
+}
+
+export function groupColour(group: string): string {
+  if (group === 'external') return EXTERNAL_COLOUR;
+  if (group === 'nodes') return HOST_COLOUR;
+  let h = 0;
+  for (let i = 0; i < group.length; i++) h = (h * 31 + group.charCodeAt(i)) >>> 0;
+  return GROUP_PALETTE[h % GROUP_PALETTE.length];
+}
+
+export function nodeRadius(n: ViewNode): number {
+  return n.kind === 'group' ? 9 + Math.min(16, Math.sqrt(n.members.length) * 2) : 6;
+}
+
+export interface Highlight {
+  /** The selected or focused node: its neighbourhood is drawn at full strength, the rest dimmed. */
+  node: ViewNode | null;
+  edge: ViewEdge | null;
+}
+
+export class MapRenderer {
+  transform: Transform = { k: 1, x: 0, y: 0 };
+  highlight: Highlight = { node: null, edge: null };
+  /** Frames drawn so far; read by the benchmark through the canvas's data attribute. */
+  frames = 0;
+  private scene: MapScene = { nodes: [], edges: [], byId: new Map() };
+  private tree: Quadtree<ViewNode> | null = null;
+  private pending = 0;
+  private width = 0;
+  private height = 0;
+  private dpr = 1;
+  /** Called before each frame is drawn (the layout steps here). */
+  beforeFrame: (() => void) | null = null;
+
+  constructor(private readonly canvas: HTMLCanvasElement) {}
+
+  setScene(scene: MapScene): void {
+    this.scene = scene;
+    this.positionsChanged();
+    this.canvas.dataset.nodes = String(scene.nodes.length);
+    this.canvas.dataset.edges = String(scene.edges.length);
+  }
+
+  /** Node positions moved: the quadtree is rebuilt on the next hit test. */
+  positionsChanged(): void {
+    this.tree = null;
+  }
+
+  resize(width: number, height: number, dpr: number): void {
+    this.width = width;
+    this.height = height;
+    this.dpr = dpr;
+    this.canvas.width = Math.max(1, Math.round(width * dpr));
+    this.canvas.height = Math.max(1, Math.round(height * dpr));
+    this.canvas.style.width = `${width}px`;
+    this.canvas.style.height = `${height}px`;
+    this.requestDraw();
+  }
+
+  requestDraw(): void {
+    if (this.pending !== 0) return;
+    this.pending = requestAnimationFrame(() => {
+      this.pending = 0;
+      this.beforeFrame?.();
+      this.draw();
+    });
+  }
+
+  dispose(): void {
+    if (this.pending !== 0) cancelAnimationFrame(this.pending);
+    this.pending = 0;
+    this.beforeFrame = null;
+  }
+
+  /** Scales and centres the transform so every node is in view. */
+  fit(padding = 40): void {
+    const { nodes } = this.scene;
+    if (nodes.length === 0 || this.width === 0) return;
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const n of nodes) {
+      x0 = Math.min(x0, n.x);
+      y0 = Math.min(y0, n.y);
+      x1 = Math.max(x1, n.x);
+      y1 = Math.max(y1, n.y);
+    }
+    const k = Math.min(4, Math.max(0.02, Math.min((this.width - 2 * padding) / Math.max(1, x1 - x0), (this.height - 2 * padding) / Math.max(1, y1 - y0))));
+    this.transform = { k, x: this.width / 2 - k * (x0 + x1) / 2, y: this.height / 2 - k * (y0 + y1) / 2 };
+    this.requestDraw();
+  }
+
+  /** Centres a node at a readable zoom. */
+  focus(n: ViewNode): void {
+    const k = Math.max(this.transform.k, 1.5);
+    this.transform = { k, x: this.width / 2 - k * n.x, y: this.height / 2 - k * n.y };
+    this.requestDraw();
+  }
+
+  pan(dx: number, dy: number): void {
+    this.transform = { ...this.transform, x: this.transform.x + dx, y: this.transform.y + dy };
+    this.requestDraw();
+  }
+
+  /** Zooms by a factor around a point on screen. */
+  zoom(factor: number, px: number, py: number): void {
+    const t = this.transform;
+    const k = Math.min(8, Math.max(0.02, t.k * factor));
+    const f = k / t.k;
+    this.transform = { k, x: px - (px - t.x) * f, y: py - (py - t.y) * f };
+    this.requestDraw();
+  }
+
+  toWorld(px: number, py: number): { x: number; y: number } {
+    const t = this.transform;
+    return { x: (px - t.x) / t.k, y: (py - t.y) / t.k };
+  }
+
+  nodeAt(px: number, py: number): ViewNode | null {
+    if (!this.tree) this.tree = quadtree<ViewNode>().x((n) => n.x).y((n) => n.y).addAll(this.scene.nodes);
+    const p = this.toWorld(px, py);
+    const n = this.tree.find(p.x, p.y, 30 / this.transform.k + 20);
+    if (!n) return null;
+    const r = nodeRadius(n) + 3 / this.transform.k;
+    return (n.x - p.x) ** 2 + (n.y - p.y) ** 2 <= r * r ? n : null;
+  }
+
+  edgeAt(px: number, py: number): ViewEdge | null {
+    const p = this.toWorld(px, py);
+    const tolerance = 5 / this.transform.k;
+    let best: ViewEdge | null = null;
+    let bestD = tolerance * tolerance;
+    for (const e of this.scene.edges) {
+      const d = segmentDistance2(p.x, p.y, e.source.x, e.source.y, e.target.x, e.target.y);
+      if (d <= bestD) {
+        bestD = d;
+        best = e;
+      }
+    }
+    return best;
+  }
+
+  draw(): void {
+    const ctx = this.canvas.getContext('2d');
+    if (!ctx) return;
+    this.frames++;
+    this.canvas.dataset.frames = String(this.frames);
+    const t = this.transform;
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    ctx.clearRect(0, 0, this.width, this.height);
+    ctx.setTransform(this.dpr * t.k, 0, 0, this.dpr * t.k, this.dpr * t.x, this.dpr * t.y);
+
+    const { node: hn, edge: he } = this.highlight;
+    const near = hn ? neighbourhood(this.scene.edges, hn) : null;
+    const dim = near !== null || he !== null;
+
+    ctx.globalAlpha = dim ? 0.12 : 0.75;
+    this.drawEdges(ctx, this.scene.edges, t.k);
+    ctx.globalAlpha = dim ? 0.25 : 1;
+    this.drawNodes(ctx, this.scene.nodes, t.k);
+
+    if (dim) {
+      const edges = he ? [he] : this.scene.edges.filter((e) => e.source === hn || e.target === hn);
+      const nodes = he ? [he.source, he.target] : [...(near as Set<ViewNode>)];
+      ctx.globalAlpha = 1;
+      this.drawEdges(ctx, edges, t.k);
+      this.drawNodes(ctx, nodes, t.k);
+      this.drawLabels(ctx, nodes, t.k, true);
+    } else {
+      this.drawLabels(ctx, this.scene.nodes, t.k, false);
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  private drawEdges(ctx: CanvasRenderingContext2D, edges: readonly ViewEdge[], k: number): void {
+    // Arrowheads show direction (client → server) but cost a segment pair per edge: only when few.
+    const arrows = edges.length <= 2000 && k > 0.4;
+    for (const verdict of ['allow', 'violate', 'deny'] as const) {
+      for (let w = 0; w < WIDTHS.length; w++) {
+        ctx.beginPath();
+        let any = false;
+        for (const e of edges) {
+          if (e.verdict !== verdict || widthBucket(e.bytes) !== w) continue;
+          any = true;
+          ctx.moveTo(e.source.x, e.source.y);
+          ctx.lineTo(e.target.x, e.target.y);
+          if (arrows) arrowHead(ctx, e);
+        }
+        if (!any) continue;
+        ctx.strokeStyle = VERDICT_COLOURS[verdict];
+        // Widths in screen pixels, whatever the zoom.
+        ctx.lineWidth = WIDTHS[w] / k;
+        ctx.stroke();
+      }
+    }
+  }
+
+  private drawNodes(ctx: CanvasRenderingContext2D, nodes: readonly ViewNode[], k: number): void {
+    const byColour = new Map<string, ViewNode[]>();
+    for (const n of nodes) {
+      const c = groupColour(n.group);
+      const list = byColour.get(c);
+      if (list) list.push(n);
+      else byColour.set(c, [n]);
+    }
+    for (const [colour, list] of byColour) {
+      ctx.beginPath();
+      for (const n of list) shape(ctx, n, nodeRadius(n));
+      ctx.fillStyle = colour;
+      ctx.fill();
+    }
+    // Protect mode: a dark ring; Monitor: a white one; addresses: none.
+    for (const mode of ['protect', 'monitor'] as const) {
+      ctx.beginPath();
+      let any = false;
+      for (const n of nodes) {
+        if (n.mode !== mode) continue;
+        any = true;
+        shape(ctx, n, nodeRadius(n) + (mode === 'protect' ? 1.5 : 0));
+      }
+      if (!any) continue;
+      ctx.strokeStyle = mode === 'protect' ? PROTECT_RING : '#ffffff';
+      ctx.lineWidth = (mode === 'protect' ? 2.5 : 1) / k;
+      ctx.stroke();
+    }
+  }
+
+  private drawLabels(ctx: CanvasRenderingContext2D, nodes: readonly ViewNode[], k: number, always: boolean): void {
+    // Labels only when they can be read and do not pile up.
+    if (!always && !(k >= 1.2 || nodes.length <= 60)) return;
+    ctx.fillStyle = '#262626';
+    ctx.font = `${12 / k}px system-ui, sans-serif`;
+    ctx.textBaseline = 'middle';
+    for (const n of nodes) ctx.fillText(n.kind === 'group' ? `${n.label} (${n.members.length})` : n.label, n.x + (nodeRadius(n) + 3) , n.y);
+  }
+}
+
+function shape(ctx: CanvasRenderingContext2D, n: ViewNode, r: number): void {
+  if (n.kind === 'external') {
+    // Outside addresses: a diamond.
+    ctx.moveTo(n.x, n.y - r);
+    ctx.lineTo(n.x + r, n.y);
+    ctx.lineTo(n.x, n.y + r);
+    ctx.lineTo(n.x - r, n.y);
+    ctx.closePath();
+  } else if (n.kind === 'host') {
+    // Hosts: a square.
+    ctx.rect(n.x - r, n.y - r, 2 * r, 2 * r);
+  } else {
+    ctx.moveTo(n.x + r, n.y);
+    ctx.arc(n.x, n.y, r, 0, 2 * Math.PI);
+  }
+}
+
+function arrowHead(ctx: CanvasRenderingContext2D, e: ViewEdge): void {
+  const dx = e.target.x - e.source.x;
+  const dy = e.target.y - e.source.y;
+  const len = Math.hypot(dx, dy);
+  if (len < 1) return;
+  const ux = dx / len;
+  const uy = dy / len;
+  const r = nodeRadius(e.target) + 2;
+  const tipX = e.target.x - ux * r;
+  const tipY = e.target.y - uy * r;
+  ctx.moveTo(tipX - ux * 6 - uy * 3, tipY - uy * 6 + ux * 3);
+  ctx.lineTo(tipX, tipY);
+  ctx.lineTo(tipX - ux * 6 + uy * 3, tipY - uy * 6 - ux * 3);
+  ctx.moveTo(e.target.x, e.target.y);
+}
+
+function neighbourhood(edges: readonly ViewEdge[], n: ViewNode): Set<ViewNode> {
+  const out = new Set<ViewNode>([n]);
+  for (const e of edges) {
+    if (e.source === n) out.add(e.target);
+    else if (e.target === n) out.add(e.source);
+  }
+  return out;
+}
+
+/** Squared distance from a point to a segment. */
+export function segmentDistance2(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
+  const dx = bx - ax;
+  const dy = by - ay;
+  const len2 = dx * dx + dy * dy;
+  const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / len2));
+  const x = ax + t * dx - px;
+  const y = ay + t * dy - py;
+  return x * x + y * y;
+}
