@@ -10,6 +10,7 @@ import { MsegError } from '../errors.js';
 import type { Context } from '../server/context.js';
 import { resolveToken } from './sessions.js';
 import type { Principal } from './users.js';
+import { WEB_ROUTE } from '../server/web.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,8 +45,10 @@ export function authHook(ctx: Context) {
   return async function authenticate(req: FastifyRequest): Promise<void> {
     const route = req.routeOptions.url;
     // Routes outside the API (OpenAPI docs, the UI) are public; an unmatched path under /api is
-    // treated as API so that probing for routes without a token learns nothing but 401.
-    const api = route === undefined ? req.url.startsWith('/api/') : route === API_PREFIX || route.startsWith(`${API_PREFIX}/`);
+    // treated as API so that probing for routes without a token learns nothing but 401. The UI's
+    // catch-all route matches every GET no other route does, so it counts as unmatched.
+    const unmatched = route === undefined || route === WEB_ROUTE;
+    const api = unmatched ? req.url.startsWith('/api/') : route === API_PREFIX || route.startsWith(`${API_PREFIX}/`);
     if (!api || req.routeOptions.config.public) return;
     const token = bearer(req) ?? (req.routeOptions.config.queryToken ? queryToken(req) : null);
     if (token === null) throw new MsegError('MSEG_ERR_AUTH_REQUIRED');

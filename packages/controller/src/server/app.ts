@@ -1,7 +1,7 @@
 /**
  * The REST application: Fastify with TypeBox schemas, one error shape, bearer-token auth on
  * everything under /api/v1 but login and health, CORS closed, the OpenAPI document at /api/docs,
- * and the route plugins listed in api/index.ts mounted under /api/v1.
+ * the route plugins listed in api/index.ts mounted under /api/v1, and the built web UI at /.
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -13,6 +13,7 @@ import { MsegError } from '../errors.js';
 import type { Context } from './context.js';
 import { errorHandler } from './error-handler.js';
 import { validatorCompiler } from './validation.js';
+import { WEB_DIST, webUi } from './web.js';
 
 /** Large enough for a policy import of thousands of rules; anything bigger is refused with 413. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -20,6 +21,8 @@ export const BODY_LIMIT = 1024 * 1024;
 export interface AppOptions {
   /** Serve HTTPS with this key pair; plain HTTP when absent. */
   https?: { key: string | Buffer; cert: string | Buffer };
+  /** The built web UI served at `/`; packages/web/dist by default. */
+  webRoot?: string;
 }
 
 export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<FastifyInstance> {
@@ -61,6 +64,7 @@ export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<Fas
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
   for (const plugin of apiPlugins) await app.register(plugin, { prefix: API_PREFIX, ctx });
+  await app.register(webUi, { root: opts.webRoot ?? WEB_DIST });
 
   await app.ready();
   return app;
