@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordHeartbeat } from '../ingest/agents.js';
 import { testController, type TestController } from '../testing/controller.js';
 
 const NOW = Date.UTC(2026, 0, 4);
@@ -23,7 +24,7 @@ describe('agent routes', () => {
     expect(r.status).toBe(200);
     expect(r.json.total).toBe(3);
     expect(r.json.items.map((a: { id: string }) => a.id)).toEqual(['a2', 'a1', 'a3']);
-    expect(r.json.items[1]).toEqual({ id: 'a1', host: 'node-b', version: '0.1.0', state: 'online', registeredAt: NOW - 1000, lastSeen: NOW - 10, policyRevision: 4, workloads: 2 });
+    expect(r.json.items[1]).toEqual({ id: 'a1', host: 'node-b', version: '0.1.0', state: 'online', registeredAt: NOW - 1000, lastSeen: NOW - 10, policyRevision: 4, workloads: 2, status: null });
     expect(r.json.items[0].workloads).toBe(0);
   });
 
@@ -34,5 +35,29 @@ describe('agent routes', () => {
     const bad = await t.reader('GET', '/api/v1/agents?state=asleep');
     expect(bad.status).toBe(400);
     expect(bad.json.error.field).toBe('query.state');
+  });
+
+  it('shows the last heartbeat: data plane state, capture drops and problems', async () => {
+    const agent = await t.ctx.store.db.selectFrom('agents').selectAll().where('id', '=', 'a2').executeTakeFirstOrThrow();
+    const status = {
+      policyRevision: 5,
+      workloads: 3,
+      protectedWorkloads: 1,
+      dataPlane: { running: false, restarts: 2, packets: 9000, drops: 17, sessions: 40 },
+      problems: ['nftables missing'],
+    };
+    await recordHeartbeat(t.ctx, agent, status);
+    await recordHeartbeat(t.ctx, agent, { ...status, dataPlane: { ...status.dataPlane, running: true, drops: 21 } });
+    const r = await t.reader('GET', '/api/v1/agents');
+    const a2 = r.json.items.find((a: { id: string }) => a.id === 'a2');
+    expect(a2.state).toBe('online');
+    expect(a2.status).toEqual({
+      at: NOW,
+      workloads: 3,
+      protectedWorkloads: 1,
+      dataPlane: { running: true, restarts: 2, packets: 9000, drops: 21, sessions: 40 },
+      problems: ['nftables missing'],
+    });
+    expect(r.json.items.find((a: { id: string }) => a.id === 'a1').status).toBeNull();
   });
 });

@@ -1,6 +1,10 @@
-/** The agents that registered, with their state and how many workloads each reports. */
+/**
+ * The agents that registered, with their state, how many workloads each reports and what its last
+ * heartbeat said (data plane running, restarts, capture drops, problems).
+ */
 import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
+import { statusKey, type AgentStatus } from '../ingest/agents.js';
 import type { ApiPlugin } from './index.js';
 import { ErrorResponses, PageOf, Paging } from './schemas/common.js';
 
@@ -15,6 +19,25 @@ const Agent = Type.Object({
   lastSeen: Type.Integer(),
   policyRevision: Type.Integer({ description: 'last policy revision the agent applied' }),
   workloads: Type.Integer({ description: 'workloads the agent reports' }),
+  status: Type.Union(
+    [
+      Type.Object({
+        at: Type.Integer({ description: 'time of the heartbeat' }),
+        workloads: Type.Integer({ description: 'workloads the agent monitors' }),
+        protectedWorkloads: Type.Integer({ description: 'of those, in Protect mode' }),
+        dataPlane: Type.Object({
+          running: Type.Boolean(),
+          restarts: Type.Integer({ description: 'times the agent restarted the data plane' }),
+          packets: Type.Integer(),
+          drops: Type.Integer({ description: 'frames the capture ring dropped' }),
+          sessions: Type.Integer(),
+        }),
+        problems: Type.Array(Type.String(), { description: 'what the agent wants an operator to see; empty when healthy' }),
+      }),
+      Type.Null(),
+    ],
+    { description: 'the last heartbeat; null before the first one' },
+  ),
 });
 
 const agents: ApiPlugin = async (app, { ctx }) => {
@@ -47,6 +70,17 @@ const agents: ApiPlugin = async (app, { ctx }) => {
           .execute(),
         q.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow(),
       ]);
+      // One query for the page's heartbeat statuses, kept in the config table by the gRPC service.
+      const statuses = new Map<string, AgentStatus>();
+      if (rows.length > 0) {
+        const keys = rows.map((r) => statusKey(r.id));
+        const stored = await ctx.store.db.selectFrom('config').select(['key', 'value']).where('key', 'in', keys).execute();
+        for (const row of stored) statuses.set(row.key, JSON.parse(row.value) as AgentStatus);
+      }
+      const statusOf = (id: string) => {
+        const st = statuses.get(statusKey(id));
+        return st ? { at: st.at, workloads: st.workloads, protectedWorkloads: st.protectedWorkloads, dataPlane: st.dataPlane, problems: st.problems } : null;
+      };
       return {
         items: rows.map((r) => ({
           id: r.id,
@@ -57,6 +91,7 @@ const agents: ApiPlugin = async (app, { ctx }) => {
           lastSeen: Number(r.last_seen),
           policyRevision: Number(r.policy_revision),
           workloads: Number(r.workloads ?? 0),
+          status: statusOf(r.id),
         })),
         total: Number(total.n),
         limit,

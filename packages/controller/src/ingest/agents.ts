@@ -17,7 +17,8 @@ export const REPORT_INTERVAL_SECONDS = 5;
 export const MISSED_HEARTBEATS = 3;
 
 const credentialKey = (id: string): string => `agent_credential.${id}`;
-const statusKey = (id: string): string => `agent_status.${id}`;
+/** The config row holding an agent's last heartbeat status (api/agents.ts reads it for a page at once). */
+export const statusKey = (id: string): string => `agent_status.${id}`;
 
 export interface Registration {
   host: string;
