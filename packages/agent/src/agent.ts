@@ -1,34 +1,93 @@
 /**
- * The agent's parts wired together: the Docker runtime fills the workload table; plumbing
- * follows the table; the controller link reports the table and hands policy updates on.
+ * The agent's parts wired together. The Docker runtime fills the workload table; plumbing,
+ * enforcement and the controller link follow the table; the policy watch stream feeds the data
+ * plane and the enforcer; what the data plane and the kernel's deny log report goes to the link's
+ * bounded queue.
  *
- * Plumbing starts only once the table has synced: its first pass prunes what is not desired,
- * and before the sync that would be the taps of containers not loaded yet.
+ * Order at start, each step for a reason:
+ * - Plumbing starts once the table has synced: its first pass prunes what is not desired, and
+ *   before the sync that would be the taps of containers not loaded yet.
+ * - The data plane starts once the capture namespace and nv-br exist: it opens its capture
+ *   socket inside that namespace.
+ * - The enforcer starts once the first policy message has been applied: its first pass prunes
+ *   tables of non-Protect workloads, and before the policy is known every workload would look
+ *   non-Protect, so a restarted agent would open every Protect container until the controller
+ *   answered. Until then the tables an earlier run left keep enforcing (fail-secure).
+ * Everything is level-triggered: any change recomputes the desired sets from the table and the
+ * current policy, so a restart after SIGKILL is one more ordinary reconcile.
  */
 import { hostname } from 'node:os';
 import Dockerode from 'dockerode';
+import type { DpMessage } from '@mseg/dp';
 import type { AgentOptions } from './cli/options.js';
+import { DpSupervisor } from './dp/supervisor.js';
+import { Enforcer } from './enforce/enforcer.js';
+import type { DenyRecord, EnforceWorkload } from './enforce/types.js';
+import type { WorkloadPolicySpec } from './link/convert.js';
 import { ControllerLink, type AgentStatus } from './link/controller-link.js';
 import type { PolicyUpdate } from './link/policy-store.js';
+import type { ViolationRecord } from './link/report-queue.js';
 import { ExecRunner } from './plumbing/command.js';
 import { Plumbing } from './plumbing/plumbing.js';
-import type { PlumbingWorkload } from './plumbing/types.js';
+import type { PlumbingWorkload, TapSpec } from './plumbing/types.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
 import { WorkloadTable } from './runtime/table.js';
 import type { Workload } from './runtime/types.js';
 
 export const AGENT_VERSION = '0.1.0';
 
+/** How often the data plane pushes its counters (for the heartbeat; the controller's interval is 5 s). */
+const DP_STATS_INTERVAL_S = 5;
+
 /** Only running workloads with their own namespace are plumbed (see plumbing/types.ts). */
 export function plumbingWorkloads(workloads: readonly Workload[]): PlumbingWorkload[] {
   return workloads.filter((w) => w.state === 'running' && w.netns !== '').map((w) => ({ id: w.id, netns: w.netns, interfaces: w.interfaces }));
 }
 
+/**
+ * Every running workload for the enforcer: Protect ones get a table; the others are listed too,
+ * so prune may clear a table an earlier mode left in their namespace. No rule set yet is Monitor:
+ * never block on a policy nobody chose.
+ */
+export function enforceWorkloads(workloads: readonly Workload[], policies: ReadonlyMap<string, WorkloadPolicySpec>): EnforceWorkload[] {
+  return workloads
+    .filter((w) => w.state === 'running' && w.netns !== '')
+    .map((w) => {
+      const p = policies.get(w.id);
+      return { workloadId: w.id, netns: w.netns, ips: w.interfaces.flatMap((i) => i.ips), mode: p?.mode ?? 'monitor', rules: p?.rules ?? [] };
+    });
+}
+
+/** A kernel drop as the controller's violation: the dropped packet is the client's (established flows pass). */
+export function denyToViolation(d: DenyRecord): ViolationRecord {
+  return {
+    workloadId: d.workloadId,
+    client: d.src,
+    server: d.dst,
+    clientPort: d.srcPort,
+    serverPort: d.dstPort,
+    proto: d.proto,
+    ruleId: d.ruleId,
+    direction: d.direction,
+    ts: d.at / 1000,
+    count: 1,
+  };
+}
+
+type DpStats = Extract<DpMessage, { type: 'stats' }>;
+
 export class Agent {
   readonly table = new WorkloadTable();
   readonly runtime: DockerRuntime;
   readonly plumbing: Plumbing;
+  readonly dp: DpSupervisor;
+  readonly enforcer: Enforcer;
   readonly link: ControllerLink;
+  /** Host-side ifindex of each tap's nv-in port, by tap name: what the DP knows the port by. */
+  private readonly ports = new Map<string, number>();
+  private policies: ReadonlyMap<string, WorkloadPolicySpec> = new Map();
+  private policyApplied = false;
+  private lastStats: DpStats | null = null;
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
 
@@ -38,13 +97,37 @@ export class Agent {
   ) {
     const runner = new ExecRunner();
     const host = hostname();
-    this.runtime = new DockerRuntime({ docker: new Dockerode({ socketPath: opts.dockerSocket }), table: this.table, runner, host, log });
+    this.runtime = new DockerRuntime({ docker: new Dockerode({ socketPath: opts.dockerSocket }), table: this.table, runner, host, log, onlyLabel: opts.onlyLabel });
+    this.dp = new DpSupervisor({
+      socket: opts.dpSocket,
+      netns: opts.captureNetns,
+      config: { statsInterval: DP_STATS_INTERVAL_S },
+      onConnections: (m) => this.link.reports.pushConnections(m.items),
+      onThreats: (m) => this.link.reports.pushThreats(m.items),
+      onCut: (m) => {
+        this.enforcer.cut(m).catch((err: unknown) => log(`agent: cut of ${m.client}:${m.clientPort} → ${m.server}:${m.serverPort} failed: ${String(err)}`));
+      },
+      onStats: (m) => (this.lastStats = m),
+      onLog: log,
+    });
     this.plumbing = new Plumbing({
       runner,
       netnsName: opts.captureNetns,
       onStatus: (kind, s) => {
         if (s.kind === 'error') log(`plumbing: ${kind} ${s.key}: ${s.message}`);
+        // The DP captures inside the namespace the base makes; start() is a no-op once running.
+        if (kind === 'base' && s.kind === 'done' && !this.stopped) this.dp.start();
       },
+      onReady: (tap, ifindex) => this.portReady(tap, ifindex),
+      onRemoved: (tap) => this.portRemoved(tap),
+    });
+    this.enforcer = new Enforcer({
+      runner,
+      onDeny: (d) => this.link.reports.pushViolations([denyToViolation(d)]),
+      onStatus: (s) => {
+        if (s.kind === 'error') log(`enforce: ${s.key}: ${s.message}`);
+      },
+      onError: (m) => log(`enforce: ${m}`),
     });
     this.link = new ControllerLink({
       baseUrl: opts.controllerUrl,
@@ -64,31 +147,76 @@ export class Agent {
     this.link.start();
     await this.table.synced();
     if (this.stopped) return;
-    this.plumbing.setWorkloads(plumbingWorkloads(this.table.list()));
-    this.unsubscribe = this.table.subscribe(() => this.plumbing.setWorkloads(plumbingWorkloads(this.table.list())));
+    this.follow();
+    this.unsubscribe = this.table.subscribe(() => this.follow());
     this.plumbing.start();
     this.log(`agent: ${this.table.size} workloads loaded; plumbing started`);
   }
 
-  /** Stops the loops; what is in the kernel stays (taps, mirrors, tables keep working). */
+  /** Stops the loops and the DP; what is in the kernel stays (taps, mirrors, tables keep working). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     await this.link.stop();
     await this.runtime.stop();
+    await this.enforcer.stop();
     await this.plumbing.stop();
+    await this.dp.stop();
+  }
+
+  /** Recomputes every desired set from the table and the current policy. */
+  private follow(): void {
+    const all = this.table.list();
+    const known = all.filter((w) => w.netns !== '').map((w) => w.netns);
+    this.plumbing.setWorkloads(plumbingWorkloads(all), known);
+    this.enforcer.setWorkloads(enforceWorkloads(all, this.policies));
+  }
+
+  private portReady(tap: TapSpec, ifindex: number): void {
+    const before = this.ports.get(tap.inName);
+    // A re-made pair has a new ifindex: the old port is gone from the DP's point of view too.
+    if (before !== undefined && before !== ifindex) this.dp.removePort(before);
+    this.ports.set(tap.inName, ifindex);
+    this.dp.setPort(ifindex, { workloadId: tap.workloadId, macs: [tap.mac], ips: tap.ips });
+  }
+
+  private portRemoved(tap: TapSpec): void {
+    const ifindex = this.ports.get(tap.inName);
+    if (ifindex === undefined) return;
+    this.ports.delete(tap.inName);
+    this.dp.removePort(ifindex);
   }
 
   private applyPolicy(u: PolicyUpdate): void {
+    for (const id of u.removed) this.dp.removePolicy(id);
+    for (const p of u.changed) this.dp.setPolicy(p.workloadId, p.mode, p.rules, Number(u.revision));
+    this.policies = u.all;
+    this.enforcer.setWorkloads(enforceWorkloads(this.table.list(), this.policies));
+    if (!this.policyApplied && !this.stopped) {
+      this.policyApplied = true;
+      this.enforcer.start();
+    }
     const protect = [...u.all.values()].filter((p) => p.mode === 'protect').length;
     this.log(`agent: policy revision ${u.revision}: ${u.all.size} rule sets (${protect} Protect), ${u.changed.length} changed, ${u.removed.length} removed`);
   }
 
   private status(): AgentStatus {
     const { base, taps } = this.plumbing.statuses();
-    const problems = [...base, ...taps].filter((s) => s.kind === 'error').map((s) => `plumbing ${s.key}: ${s.message}`);
+    const problems = [
+      ...[...base, ...taps].filter((s) => s.kind === 'error').map((s) => `plumbing ${s.key}: ${s.message}`),
+      ...this.enforcer.statuses().filter((s) => s.kind === 'error').map((s) => `protect ${s.key}: ${s.message}`),
+    ];
+    const dp = this.dp.status();
+    if (dp.state !== 'connected' && dp.lastError) problems.push(`data plane: ${dp.lastError}`);
     const running = new Set(this.table.list().filter((w) => w.state === 'running').map((w) => w.id));
-    const protectedWorkloads = [...running].filter((id) => this.link.policy.get(id)?.mode === 'protect').length;
-    return { protectedWorkloads, dataPlane: { running: false, restarts: 0, packets: 0, drops: 0, sessions: 0 }, problems };
+    const protectedWorkloads = [...running].filter((id) => this.policies.get(id)?.mode === 'protect').length;
+    const c = this.lastStats?.counters;
+    // The ring's own drop counter: frames the kernel could not hand to the DP.
+    const drops = this.lastStats?.capture?.drops ?? 0;
+    return {
+      protectedWorkloads,
+      dataPlane: { running: dp.state === 'connected', restarts: dp.restarts, packets: c?.packets ?? 0, drops, sessions: c?.sessionsActive ?? 0 },
+      problems,
+    };
   }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * mseg-agent: `mseg-agent --controller HOST:18400 --token TOKEN [--docker-socket PATH]
- * [--dp-socket PATH] [--data-dir DIR] [--capture-netns NAME]`. Exit 2 on a usage error (naming the flag), 0 after
+ * [--dp-socket PATH] [--data-dir DIR] [--capture-netns NAME] [--only-label KEY=VALUE]`. Exit 2 on a usage error (naming the flag), 0 after
  * SIGTERM/SIGINT once the loops have stopped.
  */
 import { Agent } from './agent.js';
@@ -14,7 +14,7 @@ try {
   agent = new Agent(parseOptions(process.argv.slice(2)), log);
 } catch (err) {
   if (!(err instanceof UsageError)) throw err;
-  process.stderr.write(`mseg-agent: ${err.message}\nusage: mseg-agent --controller HOST:PORT --token TOKEN [--docker-socket PATH] [--dp-socket PATH] [--data-dir DIR] [--capture-netns NAME]\n`);
+  process.stderr.write(`mseg-agent: ${err.message}\nusage: mseg-agent --controller HOST:PORT --token TOKEN [--docker-socket PATH] [--dp-socket PATH] [--data-dir DIR] [--capture-netns NAME] [--only-label KEY=VALUE]\n`);
   process.exit(2);
 }
 

@@ -2,7 +2,8 @@
 // connects, gets keepalive answers and brings the DP back after SIGKILL; with a scripted stand-in
 // DP it is checked that every piece of state is sent again after a restart, that a DP which
 // stops answering keepalives is restarted, and that DP messages reach their callbacks.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +97,38 @@ describe('DP supervisor with a stand-in DP', () => {
     const first = sup.status().pid;
     await waitFor('restart of the hung DP', () => sup!.status().restarts >= 1 && sup!.status().state === 'connected' && sup!.status().pid !== first, 5000);
     expect(logs.some((l) => l.includes('did not answer keepalives for 300 ms'))).toBe(true);
+  });
+
+  it('kills the DP an earlier (SIGKILLed) agent left running, and only that one', async () => {
+    const socket = join(dir, 'orphan.sock');
+    const argv = [process.execPath, '-e', FAKE_DP, socket, '1000'];
+    // The earlier agent's DP: still running, named in the pid file.
+    const orphan = spawn(argv[0], argv.slice(1), { stdio: 'ignore' });
+    // A process with a pid file naming it but not our socket must survive.
+    const bystander = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    const orphanExit = new Promise((r) => orphan.once('exit', (_c, sig) => r(sig)));
+    try {
+      await waitFor('orphan listening', () => existsSync(socket));
+      writeFileSync(`${socket}.pid`, `${orphan.pid}\n`);
+      const logs: string[] = [];
+      sup = new DpSupervisor({ socket, netns: 'unused', command: argv, keepaliveMs: 100, onLog: (l) => logs.push(l) });
+      sup.start();
+      expect(await orphanExit).toBe('SIGKILL');
+      await waitFor('own DP connected', () => sup!.status().state === 'connected');
+      expect(readFileSync(`${socket}.pid`, 'utf8').trim()).toBe(String(sup.status().pid));
+      expect(logs.some((l) => l.includes(`killing pid ${orphan.pid}`))).toBe(true);
+      await sup.stop();
+      expect(existsSync(`${socket}.pid`)).toBe(false);
+
+      writeFileSync(`${socket}.pid`, `${bystander.pid}\n`);
+      sup = new DpSupervisor({ socket, netns: 'unused', command: argv, keepaliveMs: 100 });
+      sup.start();
+      await waitFor('connected beside the bystander', () => sup!.status().state === 'connected');
+      expect(bystander.exitCode === null && bystander.signalCode === null).toBe(true);
+    } finally {
+      orphan.kill('SIGKILL');
+      bystander.kill('SIGKILL');
+    }
   });
 });
 

@@ -24,7 +24,7 @@ describe('parseOptions', () => {
   });
 
   it('takes every flag and the token from the environment', () => {
-    const argv = ['--controller', '[fd00::1]:18400', '--docker-socket', '/d.sock', '--dp-socket', '/dp.sock', '--data-dir', '/data', '--capture-netns', 'mseg-t1'];
+    const argv = ['--controller', '[fd00::1]:18400', '--docker-socket', '/d.sock', '--dp-socket', '/dp.sock', '--data-dir', '/data', '--capture-netns', 'mseg-t1', '--only-label', 'mseg.test=run=1'];
     expect(parseOptions(argv, { MSEG_JOIN_TOKEN: 'E' })).toEqual({
       controllerUrl: 'http://[fd00::1]:18400',
       joinToken: 'E',
@@ -32,6 +32,7 @@ describe('parseOptions', () => {
       dpSocket: '/dp.sock',
       dataDir: '/data',
       captureNetns: 'mseg-t1',
+      onlyLabel: { key: 'mseg.test', value: 'run=1' },
     });
   });
 
@@ -44,6 +45,8 @@ describe('parseOptions', () => {
     [['--controller', 'ctl:18400', '--token', 'T', '--dp-socket', 'dp.sock'], /^--dp-socket:/],
     [['--controller', 'ctl:18400', '--token', 'T', '--bogus'], /unknown option '--bogus'/],
     [['--controller', 'ctl:18400', '--token', 'T', '--capture-netns', '../x'], /^--capture-netns:/],
+    [['--controller', 'ctl:18400', '--token', 'T', '--only-label', 'mseg.test'], /^--only-label: expected KEY=VALUE/],
+    [['--controller', 'ctl:18400', '--token', 'T', '--only-label', '=x'], /^--only-label: expected KEY=VALUE/],
     [['--controller'], /--controller/],
   ])('%j → a usage error naming the flag', (argv, message) => {
     expect(usage(argv)).toMatch(message);

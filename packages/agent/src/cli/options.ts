@@ -15,6 +15,8 @@ export interface AgentOptions {
   dataDir: string;
   /** Network namespace holding nv-br and the taps (tests use one of their own). */
   captureNetns: string;
+  /** Monitor only containers carrying this label (several agents on one Docker host, e.g. tests). */
+  onlyLabel?: { key: string; value: string };
 }
 
 export class UsageError extends Error {
@@ -41,6 +43,12 @@ function netnsName(v: string): string {
   return v;
 }
 
+function labelSelector(v: string): { key: string; value: string } {
+  const eq = v.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--only-label: expected KEY=VALUE, got "${v}"`);
+  return { key: v.slice(0, eq), value: v.slice(eq + 1) };
+}
+
 function absolutePath(flag: string) {
   return (v: string) => {
     if (!isAbsolute(v)) throw new UsageError(`${flag}: must be an absolute path, got "${v}"`);
@@ -58,17 +66,18 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .addOption(new Option('--docker-socket <path>', 'Docker Engine API socket').default('/var/run/docker.sock').argParser(absolutePath('--docker-socket')))
     .addOption(new Option('--dp-socket <path>', 'data plane control socket').default('/run/mseg/dp.sock').argParser(absolutePath('--dp-socket')))
     .addOption(new Option('--data-dir <dir>', 'where the agent keeps its identity').default('/var/lib/mseg-agent').argParser(absolutePath('--data-dir')))
-    .addOption(new Option('--capture-netns <name>', 'network namespace of nv-br and the taps').default(MSEG_NETNS).argParser(netnsName));
+    .addOption(new Option('--capture-netns <name>', 'network namespace of nv-br and the taps').default(MSEG_NETNS).argParser(netnsName))
+    .addOption(new Option('--only-label <key=value>', 'monitor only containers with this label').argParser(labelSelector));
   try {
     cmd.parse([...argv], { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) throw new UsageError(err.message.replace(/^error: /, ''));
     throw err;
   }
-  const o = cmd.opts<{ controller: string; token?: string; dockerSocket: string; dpSocket: string; dataDir: string; captureNetns: string }>();
+  const o = cmd.opts<{ controller: string; token?: string; dockerSocket: string; dpSocket: string; dataDir: string; captureNetns: string; onlyLabel?: { key: string; value: string } }>();
   const url = controllerUrl(o.controller);
   if (!url) throw new UsageError(`--controller: expected HOST:PORT (e.g. controller.local:18400), got "${o.controller}"`);
   const joinToken = (o.token ?? env.MSEG_JOIN_TOKEN ?? '').trim();
   if (!joinToken) throw new UsageError('--token: a join token is required (or set MSEG_JOIN_TOKEN)');
-  return { controllerUrl: url, joinToken, dockerSocket: o.dockerSocket, dpSocket: o.dpSocket, dataDir: o.dataDir, captureNetns: o.captureNetns };
+  return { controllerUrl: url, joinToken, dockerSocket: o.dockerSocket, dpSocket: o.dpSocket, dataDir: o.dataDir, captureNetns: o.captureNetns, ...(o.onlyLabel ? { onlyLabel: o.onlyLabel } : {}) };
 }

@@ -6,6 +6,8 @@
  * without anyone else noticing. Messages from the DP go to callbacks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createConnection, type Socket } from 'node:net';
 import { encodeFrame, FrameDecoder, type AgentMessage, type DpMessage, type Mode, type RuleSpec } from '@mseg/dp';
 import { dpCommand } from './dp-command.js';
@@ -90,6 +92,7 @@ export class DpSupervisor {
     }
     this.st.state = 'stopped';
     this.st.pid = null;
+    rmSync(this.pidFile, { force: true });
   }
 
   setPort(ifindex: number, port: Omit<PortAdd, 'type' | 'ifindex'>): void {
@@ -136,11 +139,54 @@ export class DpSupervisor {
     for (const p of this.policies.values()) sock.write(encodeFrame(p));
   }
 
+  /** `<socket>.pid`: the DP this supervisor runs, so the next agent can find it (see reapOrphan). */
+  get pidFile(): string {
+    return `${this.opts.socket}.pid`;
+  }
+
+  /**
+   * An agent killed with SIGKILL leaves its DP running (nothing tells a child its parent died).
+   * The pid file names it; it is still that DP when its command line names our socket. It is
+   * killed, so exactly one DP captures and serves the socket.
+   */
+  private async reapOrphan(): Promise<void> {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(this.pidFile, 'utf8').trim());
+    } catch {
+      return;
+    }
+    if (!Number.isInteger(pid) || pid <= 1 || pid === this.child?.pid) return;
+    const alive = () => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(this.opts.socket);
+      } catch {
+        return false;
+      }
+    };
+    if (!alive()) return;
+    this.opts.onLog?.(`dp: killing pid ${pid}, left running by an earlier agent`);
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 20));
+  }
+
   private launch(): void {
+    if (!this.running) return;
+    void this.reapOrphan().then(
+      () => this.spawnDp(),
+      (err: unknown) => this.fail(`dp: earlier DP not stopped: ${String(err)}`),
+    );
+  }
+
+  private spawnDp(): void {
     if (!this.running) return;
     const argv = this.opts.command ?? dpCommand(this.opts.netns, this.opts.socket);
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    if (child.pid !== undefined) {
+      mkdirSync(dirname(this.pidFile), { recursive: true });
+      writeFileSync(this.pidFile, `${child.pid}\n`);
+    }
     this.st.state = 'starting';
     this.st.pid = child.pid ?? null;
     const log = (d: Buffer): void => {

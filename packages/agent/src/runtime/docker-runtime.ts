@@ -30,6 +30,18 @@ export interface DockerRuntimeOptions {
   resyncMs?: number;
   /** A running container's interfaces that Docker attached but the namespace does not show yet are read again after this, ms. */
   interfaceRetryMs?: number;
+  /** Only containers with this label (and value) are workloads; the others are left alone. */
+  onlyLabel?: LabelSelector;
+}
+
+export interface LabelSelector {
+  key: string;
+  value: string;
+}
+
+/** Whether a container's labels select it (no selector: every container). */
+export function selected(labels: Record<string, string> | null | undefined, selector: LabelSelector | undefined): boolean {
+  return !selector || labels?.[selector.key] === selector.value;
 }
 
 interface DockerEvent {
@@ -148,6 +160,12 @@ export class DockerRuntime {
       c = (await this.opts.docker.getContainer(id).inspect()) as unknown as InspectData;
     } catch (err) {
       if (!isNotFound(err)) throw err;
+      this.opts.table.remove(id);
+      this.loaded(id);
+      return;
+    }
+    if (!selected(c.Config?.Labels, this.opts.onlyLabel)) {
+      // Another agent's (or nobody's): never plumbed, enforced or reported by this one.
       this.opts.table.remove(id);
       this.loaded(id);
       return;

@@ -1,6 +1,6 @@
 /**
  * Test images built locally (no registry is reachable): `web` is a Debian minbase with nginx,
- * redis, curl, iproute2 and procps; `tiny` is a busybox-static root file system. Each is tagged
+ * redis, curl, iproute2, procps, tcpdump and iperf3; `tiny` is a busybox-static root file system. Each is tagged
  * with a hash of its recipe, so a changed recipe builds a new image and an unchanged one is
  * reused from docker's image store, or re-imported from the root-fs tarball kept under
  * /var/cache/mseg-test when the store was wiped. Measured on the 2-core CI machine: a cold `web`
@@ -31,7 +31,9 @@ interface Recipe {
   build(root: string): Promise<void>;
 }
 
-const WEB_PACKAGES = ['nginx', 'redis-server', 'curl', 'iproute2', 'procps'];
+// tcpdump: a container watching its own interface (no mirrored frame may reach it); iperf3: the
+// agent benchmark's throughput runs.
+const WEB_PACKAGES = ['nginx', 'redis-server', 'curl', 'iproute2', 'procps', 'tcpdump', 'iperf3'];
 const MIRROR = 'http://deb.debian.org/debian';
 
 const recipes = {
