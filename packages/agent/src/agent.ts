@@ -102,7 +102,10 @@ export class Agent {
       socket: opts.dpSocket,
       netns: opts.captureNetns,
       config: { statsInterval: DP_STATS_INTERVAL_S },
-      onConnections: (m) => this.link.reports.pushConnections(m.items),
+      onConnections: (m) => {
+        this.link.reports.pushConnections(m.items);
+        this.link.flushSoon();
+      },
       onThreats: (m) => this.link.reports.pushThreats(m.items),
       onCut: (m) => {
         this.enforcer.cut(m).catch((err: unknown) => log(`agent: cut of ${m.client}:${m.clientPort} → ${m.server}:${m.serverPort} failed: ${String(err)}`));

@@ -151,6 +151,20 @@ describe('controller link', () => {
     expect(link.reports.length).toBe(0);
   });
 
+  it('flushSoon sends the queue at once instead of at the end of the interval', async () => {
+    const table = new WorkloadTable();
+    table.setSynced();
+    const link = newLink(table, dataDir());
+    link.reports.pushConnections([conn(80, 'allow')]);
+    // The first batch leaves on the link's own 1 s timer; the next timer is a second away.
+    await waitFor('timer flush', () => fake.of('reportConnections').length === 1, 15_000);
+    const t0 = Date.now();
+    link.reports.pushConnections([conn(81, 'allow')]);
+    link.flushSoon();
+    await waitFor('flushed early', () => fake.of('reportConnections').length === 2, 2000);
+    expect(Date.now() - t0).toBeLessThan(500);
+  });
+
   it('applies policy messages in order and resumes the watch from the last applied revision', async () => {
     const table = new WorkloadTable();
     table.setSynced();

@@ -71,13 +71,17 @@ class Wake {
     this.resolve = null;
   }
 
-  async wait(signal: AbortSignal): Promise<void> {
+  /** Resolves on a wake, on abort, or after `timeoutMs` when given. */
+  async wait(signal: AbortSignal, timeoutMs?: number): Promise<void> {
     if (!this.pending && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const done = () => {
           signal.removeEventListener('abort', done);
+          if (timer) clearTimeout(timer);
+          if (this.resolve === done) this.resolve = null;
           resolve();
         };
+        const timer = timeoutMs === undefined ? null : setTimeout(done, timeoutMs);
         this.resolve = done;
         signal.addEventListener('abort', done, { once: true });
       });
@@ -105,6 +109,7 @@ export class ControllerLink {
   /** Workloads changed since the last report: the workload, or null when removed. */
   private pendingWorkloads = new Map<string, Workload | null>();
   private readonly workloadsChanged = new Wake();
+  private readonly reportsReady = new Wake();
   private readonly stopping = new AbortController();
   private session: AbortController | null = null;
   private loop: Promise<void> | null = null;
@@ -138,6 +143,15 @@ export class ControllerLink {
       this.workloadsChanged.fire();
     });
     this.loop = this.run();
+  }
+
+  /**
+   * Sends what is queued now instead of at the end of the interval: the data plane's batches
+   * already come every interval, so waiting for the link's own timer as well would make a
+   * connection up to two intervals old before the controller sees it.
+   */
+  flushSoon(): void {
+    this.reportsReady.fire();
   }
 
   async stop(): Promise<void> {
@@ -263,7 +277,7 @@ export class ControllerLink {
 
   private async reporting(call: { signal: AbortSignal; timeoutMs: number }): Promise<void> {
     while (!call.signal.aborted) {
-      await sleep(this.intervalS * 1000, call.signal);
+      await this.reportsReady.wait(call.signal, this.intervalS * 1000);
       if (call.signal.aborted) return;
       await this.flushReports(call);
     }
