@@ -4,10 +4,15 @@
  * adding one entry here.
  */
 import {
+  AlertOutlined,
+  ApartmentOutlined,
+  BugOutlined,
+  CloudServerOutlined,
   ClusterOutlined,
   DashboardOutlined,
   DeploymentUnitOutlined,
   SafetyOutlined,
+  SwapOutlined,
 } from '@ant-design/icons';
 import { lazy, type ComponentType, type LazyExoticComponent, type ReactNode } from 'react';
 import type { MessageKey } from './i18n/messages';
@@ -43,5 +48,31 @@ export const ROUTES: PageRoute[] = [
     path: '/groups',
     Page: page(() => import('../features/groups/GroupsPage'), (m) => m.GroupsPage),
     nav: { key: 'nav.groups', icon: <ClusterOutlined /> },
+  },
+  {
+    path: '/workloads',
+    Page: page(() => import('../features/workloads/WorkloadsPage'), (m) => m.WorkloadsPage),
+    nav: { key: 'nav.workloads', icon: <ApartmentOutlined /> },
+  },
+  { path: '/workloads/:id', Page: page(() => import('../features/workloads/WorkloadDetailPage'), (m) => m.WorkloadDetailPage) },
+  {
+    path: '/connections',
+    Page: page(() => import('../features/connections/ConnectionsPage'), (m) => m.ConnectionsPage),
+    nav: { key: 'nav.connections', icon: <SwapOutlined /> },
+  },
+  {
+    path: '/violations',
+    Page: page(() => import('../features/violations/ViolationsPage'), (m) => m.ViolationsPage),
+    nav: { key: 'nav.violations', icon: <AlertOutlined /> },
+  },
+  {
+    path: '/threats',
+    Page: page(() => import('../features/threats/ThreatsPage'), (m) => m.ThreatsPage),
+    nav: { key: 'nav.threats', icon: <BugOutlined /> },
+  },
+  {
+    path: '/agents',
+    Page: page(() => import('../features/agents/AgentsPage'), (m) => m.AgentsPage),
+    nav: { key: 'nav.agents', icon: <CloudServerOutlined /> },
   },
 ];

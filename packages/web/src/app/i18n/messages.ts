@@ -10,8 +10,13 @@ import shared from '../../features/shared.messages';
 import map from '../../features/map/messages';
 import policies from '../../features/policies/messages';
 import groups from '../../features/groups/messages';
+import agents from '../../features/agents/messages';
+import connections from '../../features/connections/messages';
+import threats from '../../features/threats/messages';
+import violations from '../../features/violations/messages';
+import workloads from '../../features/workloads/messages';
 
-export const ALL = [common, shared, login, dashboard, map, policies, groups] as const;
+export const ALL = [common, shared, login, dashboard, map, policies, groups, workloads, connections, violations, threats, agents] as const;
 
 type KeysOf<T> = T extends Messages<infer K> ? K : never;
 export type MessageKey = KeysOf<(typeof ALL)[number]>;

@@ -10,4 +10,14 @@ export interface Agent {
   lastSeen: number;
   policyRevision: number;
   workloads: number;
+  /** the last heartbeat; null before the first one */
+  status: AgentStatus | null;
+}
+
+export interface AgentStatus {
+  at: number;
+  workloads: number;
+  protectedWorkloads: number;
+  dataPlane: { running: boolean; restarts: number; packets: number; drops: number; sessions: number };
+  problems: string[];
 }

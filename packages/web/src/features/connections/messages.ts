@@ -1,0 +1,22 @@
+import { defineMessages } from '../../app/i18n/define';
+
+export default defineMessages(
+  {
+    'connections.title': 'Connections',
+    'connections.from': 'From',
+    'connections.to': 'To',
+    'connections.endpointHelp': 'workload id, group name or external',
+    'connections.live': 'Live updates',
+    'connections.updated': 'Updated {time}',
+    'connections.badPort': 'A port is a number from 0 to 65535',
+  },
+  {
+    'connections.title': '连接',
+    'connections.from': '来源',
+    'connections.to': '目标',
+    'connections.endpointHelp': '工作负载 ID、分组名或 external',
+    'connections.live': '实时更新',
+    'connections.updated': '更新于 {time}',
+    'connections.badPort': '端口是 0 到 65535 之间的数字',
+  },
+);
