@@ -10,9 +10,10 @@ mode="${1:-test}"
 # network namespaces, veths and tc mirrors, and run real HTTP/DNS servers and clients in them;
 # the controller suite runs a second time on a throwaway PostgreSQL server on loopback; the agent
 # suite runs real containers on Debian's dockerd (started by the tests when not running) from
-# images built locally with debootstrap and busybox-static (no registry), and nftables in them.
+# images built locally with debootstrap and busybox-static (no registry), and nftables in them;
+# the web UI's end-to-end test drives Debian's chromium (playwright-core, no downloaded browser).
 base=(g++ make python3 iproute2 nftables tcpdump)
-test_pkgs=(curl dnsmasq-base dnsutils tcpdump postgresql docker.io debootstrap busybox-static nftables)
+test_pkgs=(curl dnsmasq-base dnsutils tcpdump postgresql docker.io debootstrap busybox-static nftables chromium)
 bench_pkgs=(libndpi-bin tcpdump)
 pkgs=("${base[@]}")
 case "$mode" in

@@ -6,6 +6,7 @@
  * positions change; edge hit-testing scans once per click, which is cheap next to a frame.
  */
 import { quadtree, type Quadtree } from 'd3-quadtree';
+import { hashUnit } from './layout';
 import type { MapScene, ViewEdge, ViewNode } from './model';
 import type { Verdict } from './types';
 
@@ -16,7 +17,8 @@ export interface Transform {
 }
 
 export const VERDICT_COLOURS: Record<Verdict, string> = { allow: '#52c41a', violate: '#fa8c16', deny: '#f5222d' };
-const GROUP_PALETTE = ['#1677ff', '#13c2c2', '#722ed1', '#eb2f96', '#2f54eb', '#08979c', '#9254de', '#c41d7f', '#1d39c4', '#389e0d', '#d48806', '#531dab'];
+// Distinct hues that stay apart from the verdict colours (green, orange, red) of the edges.
+const GROUP_PALETTE = ['#1677ff', '#13c2c2', '#722ed1', '#eb2f96', '#2f54eb', '#08979c', '#9254de', '#c41d7f', '#1d39c4', '#0958d9', '#ad8b00', '#531dab', '#006d75', '#d3adf7', '#85a5ff', '#5cdbd3', '#ff85c0', '#10239e', '#391085', '#614700'];
 const EXTERNAL_COLOUR = '#8c8c8c';
 const HOST_COLOUR = '#595959';
 const PROTECT_RING = '#141414';
@@ -30,9 +32,8 @@ export function widthBucket(bytes: number): number {
 export function groupColour(group: string): string {
   if (group === 'external') return EXTERNAL_COLOUR;
   if (group === 'nodes') return HOST_COLOUR;
-  let h = 0;
-  for (let i = 0; i < group.length; i++) h = (h * 31 + group.charCodeAt(i)) >>> 0;
-  return GROUP_PALETTE[h % GROUP_PALETTE.length];
+  // A colour by the name's hash: stable across refreshes and sessions, whatever else is on the map.
+  return GROUP_PALETTE[Math.floor(hashUnit(group) * GROUP_PALETTE.length)];
 }
 
 export function nodeRadius(n: ViewNode): number {
@@ -110,7 +111,8 @@ export class MapRenderer {
       x1 = Math.max(x1, n.x);
       y1 = Math.max(y1, n.y);
     }
-    const k = Math.min(4, Math.max(0.02, Math.min((this.width - 2 * padding) / Math.max(1, x1 - x0), (this.height - 2 * padding) / Math.max(1, y1 - y0))));
+    // At most 2x: a few nodes should not fill the screen.
+    const k = Math.min(2, Math.max(0.02, Math.min((this.width - 2 * padding) / Math.max(1, x1 - x0), (this.height - 2 * padding) / Math.max(1, y1 - y0))));
     this.transform = { k, x: this.width / 2 - k * (x0 + x1) / 2, y: this.height / 2 - k * (y0 + y1) / 2 };
     this.requestDraw();
   }
