@@ -5,10 +5,10 @@
 # `npx mseg-dp` would fail with "not found" or "permission denied".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npx tsc -b packages/dp packages/proto packages/controller packages/agent
+npx tsc -b packages/dp packages/proto packages/controller packages/agent packages/cli
 node -e '
 const { readFileSync, chmodSync, existsSync } = require("node:fs");
-for (const pkg of ["dp", "controller", "agent"]) {
+for (const pkg of ["dp", "controller", "agent", "cli"]) {
   const dir = `packages/${pkg}`;
   const bin = JSON.parse(readFileSync(`${dir}/package.json`, "utf8")).bin ?? {};
   for (const file of Object.values(bin)) if (existsSync(`${dir}/${file}`)) chmodSync(`${dir}/${file}`, 0o755);
@@ -22,7 +22,7 @@ if [[ ! -f $web/dist/index.html || -n $(find $web/src $web/index.html $web/vite.
   npx tsc -p $web --noEmit
   (cd $web && npx vite build --logLevel warn)
 fi
-for bin in mseg-dp mseg-controller mseg-agent; do
+for bin in mseg-dp mseg-controller mseg-agent mseg; do
   if [[ ! -e node_modules/.bin/$bin ]]; then
     npm rebuild --ignore-scripts >/dev/null
     break
