@@ -13,11 +13,14 @@ mode="${1:-test}"
 # images built locally with debootstrap and busybox-static (no registry), and nftables in them;
 # the web UI's end-to-end test drives Debian's chromium (playwright-core, no downloaded browser).
 base=(g++ make python3 iproute2 nftables tcpdump)
+# `npm start` (mseg up) watches containers of Debian's dockerd; `mseg demo` builds its image with
+# debootstrap.
+start_pkgs=(docker.io debootstrap)
 test_pkgs=(curl dnsmasq-base dnsutils tcpdump postgresql docker.io debootstrap busybox-static nftables chromium)
 bench_pkgs=(libndpi-bin tcpdump)
 pkgs=("${base[@]}")
 case "$mode" in
-  start) ;;
+  start) pkgs+=("${start_pkgs[@]}") ;;
   test) pkgs+=("${test_pkgs[@]}") ;;
   bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
   *) echo "usage: ensure.sh start|test|bench" >&2; exit 2 ;;

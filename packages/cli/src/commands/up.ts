@@ -8,18 +8,17 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { ApiClient, type Page } from '../api/client.js';
 import { saveSession } from '../config.js';
 import { positiveInt, type CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { progress, type Progress } from '../output/io.js';
+import { SUPERVISOR_MAIN } from '../system/components.js';
 import { DEFAULT_LAYOUT, localApiUrl, paths, type Layout } from '../system/layout.js';
 import { alive } from '../system/processes.js';
 import { ensureDirs, ensureSecret, requireRoot, supervisorPid, tail } from '../system/stack.js';
 
-const SUPERVISOR_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'system', 'supervisor-main.js');
 const START_TIMEOUT_MS = 90_000;
 
 interface Agent {
@@ -49,7 +48,8 @@ async function waitFor<T>(p: Progress, what: string, supervisor: number, logFile
     }
     if (!alive(supervisor)) {
       p.fail('the supervisor exited');
-      throw new CliError('MSEG_ERR_CLI_START', `the supervisor exited; ${logFile}:\n${tail(logFile)}`);
+      const own = join(dirname(logFile), 'supervisor.log');
+      throw new CliError('MSEG_ERR_CLI_START', `the supervisor exited; ${own}:\n${tail(own)}\n${logFile}:\n${tail(logFile)}`);
     }
     if (Date.now() > deadline) {
       p.fail(`timed out: ${what}`);
@@ -94,7 +94,7 @@ export function upCommand(ctx: CliContext): Command {
         const logFile = paths.log(layout, 'supervisor');
         const log = openSync(logFile, 'a');
         // Its own session: the stack outlives this command and the terminal it ran in.
-        const child = spawn(process.execPath, [SUPERVISOR_MAIN, layout.runDir], { detached: true, stdio: ['ignore', log, log] });
+        const child = spawn(process.execPath, [SUPERVISOR_MAIN(), layout.runDir], { detached: true, stdio: ['ignore', log, log] });
         closeSync(log);
         child.unref();
         if (!child.pid) throw new CliError('MSEG_ERR_CLI_START', 'could not start the supervisor');

@@ -17,6 +17,8 @@ export function binOf(pkg: string, bin: string): string {
   return join(dirname(manifest), bins[bin]);
 }
 
+/** Always the built file, also when the caller runs from the sources (tests). */
+export const SUPERVISOR_MAIN = () => join(dirname(require.resolve('@mseg/cli/package.json')), 'dist', 'system', 'supervisor-main.js');
 export const CONTROLLER_BIN = () => binOf('@mseg/controller', 'mseg-controller');
 export const AGENT_BIN = () => binOf('@mseg/agent', 'mseg-agent');
 
