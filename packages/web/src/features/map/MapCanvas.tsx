@@ -33,6 +33,12 @@ function positionStore(): PositionStore {
 
 /** Per-frame budget for layout ticks: leaves room for drawing within a 60 Hz frame. */
 const LAYOUT_BUDGET_MS = 8;
+/**
+ * For large maps a frame costs tens of ms to draw anyway; more ticks per frame make the layout
+ * settle several times sooner, at a lower frame rate only while it moves.
+ */
+const LARGE_LAYOUT_BUDGET_MS = 50;
+const LARGE_NODES = 500;
 /** A pointer that moves less than this between down and up is a click, not a pan. */
 const CLICK_SLOP = 4;
 
@@ -85,6 +91,7 @@ export function MapCanvas({ scene, selectedNode, selectedEdge, onSelectNode, onS
         renderer.positionsChanged();
         renderer.requestDraw();
       } else {
+        if (!drag.moved) renderer.beginPan();
         renderer.pan(p.x - drag.x, p.y - drag.y);
       }
       drag.moved = true;
@@ -94,6 +101,7 @@ export function MapCanvas({ scene, selectedNode, selectedEdge, onSelectNode, onS
     const up = (e: PointerEvent) => {
       const d = drag;
       drag = null;
+      if (d?.moved && !d.node) renderer.endPan();
       if (!d || d.moved) return;
       const p = at(e);
       const node = renderer.nodeAt(p.x, p.y);
@@ -135,8 +143,10 @@ export function MapCanvas({ scene, selectedNode, selectedEdge, onSelectNode, onS
     layout.start(scene.nodes, scene.edges);
     renderer.setScene(scene);
     renderer.beforeFrame = () => {
+      renderer.animating = layout.running;
       if (!layout.running) return;
-      const more = layout.step(LAYOUT_BUDGET_MS);
+      const more = layout.step(scene.nodes.length > LARGE_NODES ? LARGE_LAYOUT_BUDGET_MS : LAYOUT_BUDGET_MS);
+      renderer.animating = more;
       renderer.positionsChanged();
       if (!fittedRef.current) renderer.fit();
       if (more) renderer.requestDraw();
@@ -152,8 +162,7 @@ export function MapCanvas({ scene, selectedNode, selectedEdge, onSelectNode, onS
   useEffect(() => {
     const renderer = rendererRef.current;
     if (!renderer) return;
-    renderer.highlight = { node: selectedNode, edge: selectedEdge };
-    renderer.requestDraw();
+    renderer.setHighlight({ node: selectedNode, edge: selectedEdge });
   }, [selectedNode, selectedEdge]);
 
   return (
