@@ -3,7 +3,7 @@
  * resolution for a window, and endpoint filters (a workload id, a group name or `external`).
  */
 import { Type } from '@sinclair/typebox';
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool } from 'kysely';
 import { RAW_BUCKET_MS } from '../ingest/batch.js';
 import { HOUR, MINUTE, RAW, rollupState } from '../ingest/rollup.js';
 import { isMsegError, MsegError } from '../errors.js';
@@ -76,6 +76,49 @@ export async function segmentsFor(ctx: Context, r: TimeRange): Promise<Segment[]
   }
   out.push({ resolution: RAW, from: floorTo(from, RAW_BUCKET_MS), to: r.until });
   return out.filter((s) => s.to > s.from);
+}
+
+/**
+ * The group map's rows that cover [since, until) once (graph_edges: 5 s and minute rows are
+ * written at ingest, hours rolled up below the hour watermark): whole minutes from minute rows,
+ * the partial minutes at either end from 5 s rows while retention keeps them (else whole), and for windows of
+ * more than two days whole hours from hour rows where they are rolled up.
+ */
+export async function edgeSegmentsFor(ctx: Context, r: TimeRange): Promise<Segment[]> {
+  const state = (await rollupState(ctx.store.db)) ?? { minute: 0, hour: 0 };
+  const { retention } = await getSystemConfig(ctx);
+  const rawFrom = ctx.now() - retention.rawMinutes * MINUTE;
+  const out: Segment[] = [];
+  let from = r.since;
+  if (r.until - r.since > 48 * HOUR) {
+    from = floorTo(from, HOUR);
+    const to = Math.max(from, Math.min(floorTo(r.until, HOUR), state.hour));
+    out.push({ resolution: HOUR, from, to });
+    from = to;
+  }
+  if (from % MINUTE !== 0) {
+    if (from < rawFrom) from = floorTo(from, MINUTE);
+    else {
+      const to = Math.min(floorTo(from, MINUTE) + MINUTE, r.until);
+      out.push({ resolution: RAW, from: floorTo(from, RAW_BUCKET_MS), to });
+      from = to;
+    }
+  }
+  // The last partial minute from 5 s rows, or whole when retention has removed them.
+  const lastMinute = floorTo(r.until, MINUTE);
+  const minutesTo = Math.max(from, lastMinute >= rawFrom || lastMinute === r.until ? lastMinute : lastMinute + MINUTE);
+  out.push({ resolution: MINUTE, from, to: minutesTo });
+  out.push({ resolution: RAW, from: minutesTo, to: r.until });
+  return out.filter((s) => s.to > s.from);
+}
+
+/** `segments` as a condition on a table with resolution and bucket columns. */
+export function segmentCondition(segments: Segment[]): RawBuilder<SqlBool> {
+  if (segments.length === 0) return sql<SqlBool>`1 = 0`;
+  return sql<SqlBool>`(${sql.join(
+    segments.map((s) => sql`(resolution = ${s.resolution} and bucket >= ${s.from} and bucket < ${s.to})`),
+    sql` or `,
+  )})`;
 }
 
 type Eb = ExpressionBuilder<Database, 'conversations'>;

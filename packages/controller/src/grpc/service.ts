@@ -6,7 +6,7 @@ import type { ServiceImpl } from '@connectrpc/connect';
 import { AgentService } from '@mseg/proto';
 import { MsegError } from '../errors.js';
 import { REPORT_INTERVAL_SECONDS, recordHeartbeat, registerAgent } from '../ingest/agents.js';
-import { ingestConnections } from '../ingest/connections.js';
+import { ingestConnections, type ReportId } from '../ingest/connections.js';
 import { ingestThreats } from '../ingest/threats.js';
 import { ingestViolations } from '../ingest/violations.js';
 import { ingestWorkloads } from '../ingest/workloads.js';
@@ -34,7 +34,7 @@ function checkBatch(batchId: string, count: number, field: string): void {
  */
 function batches(ctx: Context) {
   const inFlight = new Map<string, Promise<boolean>>();
-  async function once(agentId: string, batchId: string, work: () => Promise<void>): Promise<boolean> {
+  async function once(agentId: string, batchId: string, work: (report: ReportId) => Promise<void>): Promise<boolean> {
     const seen = await ctx.store.db
       .selectFrom('report_batches')
       .select('batch_id')
@@ -42,17 +42,12 @@ function batches(ctx: Context) {
       .where('batch_id', '=', batchId)
       .executeTakeFirst();
     if (seen) return true;
-    await work();
-    // Recorded after the ingest committed: a crash in between makes the agent resend, and a
-    // batch counted twice is better than an acknowledged one lost.
-    await ctx.store.db
-      .insertInto('report_batches')
-      .values({ agent_id: agentId, batch_id: batchId, received_at: ctx.now() })
-      .onConflict((oc) => oc.columns(['agent_id', 'batch_id']).doNothing())
-      .execute();
+    // The ingest records the batch id in the transaction that stores the report's rows, so a
+    // crash leaves the report either stored and known or neither (the agent then resends it).
+    await work({ agentId, batchId });
     return false;
   }
-  return async (agentId: string, batchId: string, work: () => Promise<void>): Promise<boolean> => {
+  return async (agentId: string, batchId: string, work: (report: ReportId) => Promise<void>): Promise<boolean> => {
     const key = `${agentId}\n${batchId}`;
     const running = inFlight.get(key);
     if (running) return running.then(() => true);
@@ -113,7 +108,7 @@ export function agentService(ctx: Context, joinToken: string): Partial<ServiceIm
       checkBatch(req.batchId, req.connections.length + req.dnsAnswers.length, 'connections');
       const items = req.connections.map(connectionFromProto);
       const dns = req.dnsAnswers.map((a) => ({ name: a.name, ip: a.ip }));
-      const duplicate = await onceper(agent.id, req.batchId, () => ingestConnections(ctx, agent.id, agent.host, items, dns));
+      const duplicate = await onceper(agent.id, req.batchId, (report) => ingestConnections(ctx, agent.id, agent.host, items, dns, report));
       return { duplicate };
     },
 
@@ -121,14 +116,14 @@ export function agentService(ctx: Context, joinToken: string): Partial<ServiceIm
       const agent = callerAgent(call.values);
       checkBatch(req.batchId, req.threats.length, 'threats');
       const items = req.threats.map(threatFromProto);
-      return { duplicate: await onceper(agent.id, req.batchId, () => ingestThreats(ctx, agent.id, items)) };
+      return { duplicate: await onceper(agent.id, req.batchId, (report) => ingestThreats(ctx, agent.id, items, report)) };
     },
 
     async reportViolations(req, call) {
       const agent = callerAgent(call.values);
       checkBatch(req.batchId, req.violations.length, 'violations');
       const items = req.violations.map(violationFromProto);
-      return { duplicate: await onceper(agent.id, req.batchId, () => ingestViolations(ctx, agent.id, items)) };
+      return { duplicate: await onceper(agent.id, req.batchId, (report) => ingestViolations(ctx, agent.id, items, report)) };
     },
 
     async *watchPolicy(req, call) {

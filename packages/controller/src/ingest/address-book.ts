@@ -8,6 +8,7 @@
  * workload has it (overlay networks), never by guessing between several.
  */
 import { canonicalIp } from '../policy/membership.js';
+import { EXTERNAL, NODES, serviceGroupName } from '../policy/model.js';
 import type { Context } from '../server/context.js';
 
 export interface WorkloadRef {
@@ -20,20 +21,46 @@ export interface WorkloadRef {
   agentId: string;
 }
 
+/**
+ * What an end of a conversation is on the rolled-up map, fixed at ingest: a service group, a
+ * workload not known (yet) to the controller, or an outside address (a node's or external).
+ */
+export const NODE_GROUP = 0;
+export const NODE_WORKLOAD = 1;
+export const NODE_EXTERNAL = 2;
+export const NODE_HOST = 3;
+
+export interface EdgeEnds {
+  client: string;
+  clientKind: number;
+  server: string;
+  serverKind: number;
+}
+
 export class AddressBook {
   private byIp = new Map<string, WorkloadRef[]>();
   readonly byId = new Map<string, WorkloadRef>();
   private onlineAgents = new Set<string>();
+  /** Addresses of the hosts (as the policy's `nodes` group has them), for the rolled-up map. */
+  private nodeIps = new Set<string>();
 
   static async load(ctx: Context): Promise<AddressBook> {
     const db = ctx.store.db;
     const [workloads, agents] = await Promise.all([
       db.selectFrom('workloads').select(['id', 'host', 'name', 'service', 'interfaces', 'state', 'agent_id']).where('state', '!=', 'stopped').execute(),
-      db.selectFrom('agents').select('id').where('state', '=', 'online').execute(),
+      db.selectFrom('agents').select(['id', 'host', 'state']).where('state', '!=', 'revoked').execute(),
     ]);
     const book = new AddressBook();
-    for (const a of agents) book.onlineAgents.add(a.id);
+    const hostIp = (h: string) => {
+      const ip = canonicalIp(h);
+      if (ip !== null && !h.includes('/')) book.nodeIps.add(ip);
+    };
+    for (const a of agents) {
+      if (a.state === 'online') book.onlineAgents.add(a.id);
+      hostIp(a.host);
+    }
     for (const w of workloads) {
+      hostIp(w.host);
       const ref: WorkloadRef = { id: w.id, host: w.host, name: w.name, service: w.service, monitored: w.state === 'running', agentId: w.agent_id };
       book.byId.set(w.id, ref);
       for (const iface of JSON.parse(w.interfaces) as { ips?: string[] }[]) {
@@ -66,6 +93,22 @@ export class AddressBook {
   /** Whether this workload's own data plane reports its traffic now (monitored, agent online). */
   reports(w: WorkloadRef | undefined): boolean {
     return w !== undefined && w.monitored && this.onlineAgents.has(w.agentId);
+  }
+
+  /**
+   * The ends of a conversation on the rolled-up map: a known workload's service group, an
+   * unknown workload as itself, an outside address as `nodes` or `external`.
+   */
+  edgeEnds(client: string, clientIp: string, server: string, serverIp: string): EdgeEnds {
+    const [c, clientKind] = this.mapEnd(client, clientIp);
+    const [s, serverKind] = this.mapEnd(server, serverIp);
+    return { client: c, clientKind, server: s, serverKind };
+  }
+
+  private mapEnd(workload: string, ip: string): [string, number] {
+    if (workload === '') return this.nodeIps.has(ip) ? [NODES, NODE_HOST] : [EXTERNAL, NODE_EXTERNAL];
+    const ref = this.byId.get(workload);
+    return ref ? [serviceGroupName(ref.service), NODE_GROUP] : [workload, NODE_WORKLOAD];
   }
 
   get workloadCount(): number {

@@ -17,7 +17,8 @@
 import type { ConnectionRecord } from '@mseg/dp';
 import type { Context } from '../server/context.js';
 import { addressBook, type AddressBook, type WorkloadRef } from './address-book.js';
-import { CLIENT, IngestBatch, RAW_BUCKET_MS, SERVER, type Verdict } from './batch.js';
+import { CLIENT, RAW_BUCKET_MS, SERVER, type IngestBatch, type Verdict } from './batch.js';
+import { commitBatch } from './commit.js';
 import { trafficStats } from './traffic-stats.js';
 
 export interface DnsAnswer {
@@ -49,61 +50,81 @@ export function reporter(book: AddressBook, agentId: string, workloadId: string)
   return ref && ref.agentId !== agentId ? '' : workloadId;
 }
 
+/** The agent's report batch this ingest stands for, recorded in the same transaction. */
+export interface ReportId {
+  agentId: string;
+  batchId: string;
+}
+
 export function toMs(seconds: number): number {
   return Math.floor(seconds * 1000);
 }
 
-export async function ingestConnections(ctx: Context, agentId: string, host: string, items: ConnectionRecord[], dnsAnswers: DnsAnswer[]): Promise<void> {
+/**
+ * Stores one report's connection records (and the DNS answers its data plane saw); resolves once
+ * they are committed, together with the other reports of the same group commit.
+ */
+export async function ingestConnections(
+  ctx: Context,
+  agentId: string,
+  host: string,
+  items: ConnectionRecord[],
+  dnsAnswers: DnsAnswer[],
+  report?: ReportId,
+): Promise<void> {
   const book = await addressBook(ctx);
-  const batch = new IngestBatch();
   const counted: { client: string; server: string; bytes: number; packets: number; sessions: number; violations: number }[] = [];
+  let violating = 0;
 
-  for (const r of items) {
-    const ends = endsOf(book, host, reporter(book, agentId, r.workloadId), r.direction, r.client, r.server);
-    const action: Verdict = r.action === 'none' ? 'allow' : r.action;
-    const first = toMs(r.firstSeen);
-    const last = toMs(r.lastSeen);
-    const k = ends.authoritative ? 1 : 0;
-    const bytes = (r.bytesToServer + r.bytesToClient) * k;
-    const packets = (r.packetsToServer + r.packetsToClient) * k;
-    const sessions = r.sessions * k;
-    const violations = r.violations * k;
-    batch.addConversation(
-      {
-        bucket: last - (last % RAW_BUCKET_MS),
-        clientWorkload: ends.client,
-        serverWorkload: ends.server,
-        clientIp: r.client,
-        serverIp: r.server,
-        serverPort: r.serverPort,
-        proto: r.proto,
-        app: r.app,
-        action,
-        ruleId: r.ruleId,
-      },
-      { side: ends.side, bytes, packets, sessions, violations, threatSeverity: r.threatSeverity, firstSeen: first, lastSeen: last },
-    );
-    if (action !== 'allow') {
-      batch.addViolation(
-        { clientWorkload: ends.client, serverWorkload: ends.server, clientIp: r.client, serverIp: r.server, serverPort: r.serverPort, proto: r.proto, app: r.app, action, ruleId: r.ruleId },
+  await commitBatch(ctx, (batch: IngestBatch) => {
+    batch.records += items.length + dnsAnswers.length;
+    for (const r of items) {
+      const ends = endsOf(book, host, reporter(book, agentId, r.workloadId), r.direction, r.client, r.server);
+      const action: Verdict = r.action === 'none' ? 'allow' : r.action;
+      const first = toMs(r.firstSeen);
+      const last = toMs(r.lastSeen);
+      const k = ends.authoritative ? 1 : 0;
+      const bytes = (r.bytesToServer + r.bytesToClient) * k;
+      const packets = (r.packetsToServer + r.packetsToClient) * k;
+      const sessions = r.sessions * k;
+      const violations = r.violations * k;
+      batch.addConversation(
         {
-          side: ends.side,
-          source: 'dp',
-          clientCount: ends.side === CLIENT ? r.sessions : 0,
-          serverCount: ends.side === SERVER ? r.sessions : 0,
-          firstSeen: first,
-          lastSeen: last,
+          bucket: last - (last % RAW_BUCKET_MS),
+          clientWorkload: ends.client,
+          serverWorkload: ends.server,
+          clientIp: r.client,
+          serverIp: r.server,
+          serverPort: r.serverPort,
+          proto: r.proto,
+          app: r.app,
+          action,
+          ruleId: r.ruleId,
         },
+        { side: ends.side, bytes, packets, sessions, violations, threatSeverity: r.threatSeverity, firstSeen: first, lastSeen: last },
       );
+      if (action !== 'allow') {
+        violating++;
+        batch.addViolation(
+          { clientWorkload: ends.client, serverWorkload: ends.server, clientIp: r.client, serverIp: r.server, serverPort: r.serverPort, proto: r.proto, app: r.app, action, ruleId: r.ruleId },
+          {
+            side: ends.side,
+            source: 'dp',
+            clientCount: ends.side === CLIENT ? r.sessions : 0,
+            serverCount: ends.side === SERVER ? r.sessions : 0,
+            firstSeen: first,
+            lastSeen: last,
+          },
+        );
+      }
+      if (ends.authoritative) {
+        batch.addHit(r.ruleId, r.sessions, last);
+        counted.push({ client: ends.client, server: ends.server, bytes, packets, sessions, violations });
+      }
     }
-    if (ends.authoritative) {
-      batch.addHit(r.ruleId, r.sessions, last);
-      counted.push({ client: ends.client, server: ends.server, bytes, packets, sessions, violations });
-    }
-  }
-  for (const d of dnsAnswers) batch.addDns(d.name.toLowerCase(), d.ip);
-
-  await batch.write(ctx);
+    for (const d of dnsAnswers) batch.addDns(d.name.toLowerCase(), d.ip);
+    if (report) batch.addReport(report.agentId, report.batchId, ctx.now());
+  });
 
   const stats = trafficStats(ctx);
   const now = ctx.now();
@@ -112,6 +133,7 @@ export async function ingestConnections(ctx: Context, agentId: string, host: str
     if (c.client !== '') stats.add(c.client, now, c.bytes, c.packets, c.sessions, c.violations);
     if (c.server !== '' && c.server !== c.client) stats.add(c.server, now, c.bytes, c.packets, c.sessions, c.violations);
   }
-  if (batch.conversationCount > 0) ctx.events.emit('connections', { count: batch.conversationCount });
-  if (batch.violationCount > 0) ctx.events.emit('violations', { count: batch.violationCount });
+  // Counts of records stored, for the UI to know it has something new to fetch.
+  if (items.length > 0) ctx.events.emit('connections', { count: items.length });
+  if (violating > 0) ctx.events.emit('violations', { count: violating });
 }

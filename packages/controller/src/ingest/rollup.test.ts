@@ -38,11 +38,24 @@ async function totals(resolution: number) {
   return { rows: Number(r.rows), bytes: Number(r.bytes ?? 0), sessions: Number(r.sessions ?? 0), violations: Number(r.violations ?? 0) };
 }
 
+/** The group map's rows of one resolution (svc.web → external, two ports). */
+async function edgeTotals(resolution: number) {
+  const r = await t.ctx.store.db
+    .selectFrom('graph_edges')
+    .select((eb) => [eb.fn.countAll<number>().as('rows'), eb.fn.sum<number>('bytes').as('bytes'), eb.fn.sum<number>('sessions').as('sessions'), eb.fn.sum<number>('violations').as('violations')])
+    .where('resolution', '=', resolution)
+    .executeTakeFirstOrThrow();
+  return { rows: Number(r.rows), bytes: Number(r.bytes ?? 0), sessions: Number(r.sessions ?? 0), violations: Number(r.violations ?? 0) };
+}
+
 describe('runRollup', () => {
   it('rolls raw → 1 min → 1 h preserving the sums, once', async () => {
     await traffic(3);
     const raw = await totals(0);
     expect(raw.rows).toBe(2 * 36);
+    // The group map has its 5 s and minute rows from ingest, with the same sums.
+    expect(await edgeTotals(0)).toEqual(raw);
+    expect(await edgeTotals(MINUTE)).toEqual({ ...raw, rows: 2 * 3 });
 
     // Only minutes that ended LATENESS ago are rolled: at H0+3min with lateness 1 min, two of three.
     now = H0 + 3 * MINUTE;
@@ -56,6 +69,7 @@ describe('runRollup', () => {
     const hours = await totals(HOUR);
     expect(minutes).toEqual({ ...raw, rows: 6 });
     expect(hours).toEqual({ ...raw, rows: 2 });
+    expect(await edgeTotals(HOUR)).toEqual({ ...raw, rows: 2 });
     const hourRows = await t.ctx.store.db.selectFrom('conversations').selectAll().where('resolution', '=', HOUR).orderBy('server_port').execute();
     expect(hourRows.map((r) => [r.bucket, r.server_port, r.action, r.enforced_by, r.first_seen, r.last_seen])).toEqual([
       [H0, 53, 'violate', 'client', H0 + 2500, H0 + 177_500],
@@ -66,6 +80,7 @@ describe('runRollup', () => {
     expect(await runRollup(t.ctx, MINUTE)).toEqual({ minutesRolled: 0, hoursRolled: 0, deleted: 0 });
     expect(await totals(MINUTE)).toEqual(minutes);
     expect(await totals(HOUR)).toEqual(hours);
+    expect(await edgeTotals(HOUR)).toEqual({ ...raw, rows: 2 });
   });
 
   it('deletes each level after its retention, never before it is rolled up', async () => {
@@ -81,15 +96,20 @@ describe('runRollup', () => {
     await runRollup(t.ctx, MINUTE);
     expect((await totals(0)).rows).toBe(0);
     expect(await totals(MINUTE)).toEqual({ ...raw, rows: 4 });
+    expect((await edgeTotals(0)).rows).toBe(0);
+    expect(await edgeTotals(MINUTE)).toEqual({ ...raw, rows: 4 });
 
     now = H0 + 2 * HOUR + 10 * MINUTE;
     await runRollup(t.ctx, MINUTE);
     expect((await totals(MINUTE)).rows).toBe(0);
     expect(await totals(HOUR)).toEqual({ ...raw, rows: 2 });
+    expect((await edgeTotals(MINUTE)).rows).toBe(0);
+    expect(await edgeTotals(HOUR)).toEqual({ ...raw, rows: 2 });
 
     now = H0 + HOUR + DAY + MINUTE;
     await runRollup(t.ctx, MINUTE);
     expect((await totals(HOUR)).rows).toBe(0);
+    expect((await edgeTotals(HOUR)).rows).toBe(0);
     expect(await t.ctx.store.db.selectFrom('violations').selectAll().execute()).toEqual([]);
   });
 });

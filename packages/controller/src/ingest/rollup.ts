@@ -78,6 +78,20 @@ async function rollLevel(db: Db, from: number, to: number, start: number, end: n
   `.execute(db);
 }
 
+/** Replaces the group map's hour rows of [start, end) with the sum of its minute rows. */
+async function rollEdges(db: Db, start: number, end: number): Promise<void> {
+  await db.deleteFrom('graph_edges').where('resolution', '=', HOUR).where('bucket', '>=', start).where('bucket', '<', end).execute();
+  await sql`
+    insert into graph_edges (resolution, bucket, client_node, client_kind, server_node, server_kind, server_port, proto, app, action, rule_id,
+      bytes, sessions, violations, last_seen)
+    select ${sql.lit(HOUR)}, bucket - (bucket % ${sql.lit(HOUR)}) as b, client_node, client_kind, server_node, server_kind, server_port, proto, app, action, rule_id,
+      sum(bytes), sum(sessions), sum(violations), max(last_seen)
+    from graph_edges
+    where resolution = ${MINUTE} and bucket >= ${start} and bucket < ${end}
+    group by b, client_node, client_kind, server_node, server_kind, server_port, proto, app, action, rule_id
+  `.execute(db);
+}
+
 /** One run of the job: roll up what is complete, delete what expired. Safe to run twice. */
 export async function runRollup(ctx: Context, lateness = LATENESS_MS): Promise<RollupResult> {
   const { retention } = await getSystemConfig(ctx);
@@ -102,6 +116,7 @@ export async function runRollup(ctx: Context, lateness = LATENESS_MS): Promise<R
     let hoursRolled = 0;
     if (hourEnd > hourStart) {
       await rollLevel(tx, MINUTE, HOUR, hourStart, hourEnd);
+      await rollEdges(tx, hourStart, hourEnd);
       hoursRolled = (hourEnd - hourStart) / HOUR;
     }
     const hour = Math.max(hourStart, hourEnd);
@@ -116,6 +131,13 @@ export async function runRollup(ctx: Context, lateness = LATENESS_MS): Promise<R
     let deleted = 0;
     for (const [resolution, before] of cutoffs) {
       const r = await tx.deleteFrom('conversations').where('resolution', '=', resolution).where('bucket', '<', before).executeTakeFirst();
+      deleted += Number(r.numDeletedRows);
+    }
+    // The group map's 5 s and minute rows are complete at ingest (no roll-up to wait for): 5 s
+    // rows go with retention, minute rows once rolled into hours, like the conversations'.
+    const edgeCutoffs: [number, number][] = [[RAW, now - retention.rawMinutes * MINUTE], cutoffs[1], cutoffs[2]];
+    for (const [resolution, before] of edgeCutoffs) {
+      const r = await tx.deleteFrom('graph_edges').where('resolution', '=', resolution).where('bucket', '<', before).executeTakeFirst();
       deleted += Number(r.numDeletedRows);
     }
     // Violations and threats are kept as long as the coarsest conversations.

@@ -7,7 +7,7 @@ import type { ThreatRecord } from '@mseg/dp';
 import { sql } from 'kysely';
 import type { Context } from '../server/context.js';
 import { addressBook } from './address-book.js';
-import { reporter, toMs } from './connections.js';
+import { reporter, toMs, type ReportId } from './connections.js';
 
 const ROWS_PER_STATEMENT = 1000;
 
@@ -36,7 +36,7 @@ interface ThreatAcc {
   last_seen: number;
 }
 
-export async function ingestThreats(ctx: Context, agentId: string, items: ThreatRecord[]): Promise<void> {
+export async function ingestThreats(ctx: Context, agentId: string, items: ThreatRecord[], report?: ReportId): Promise<void> {
   const book = await addressBook(ctx);
   const merged = new Map<string, ThreatAcc>();
   for (const t of items) {
@@ -63,10 +63,9 @@ export async function ingestThreats(ctx: Context, agentId: string, items: Threat
       if (row.last_seen >= a.last_seen) Object.assign(a, { last_seen: row.last_seen, detail: row.detail, app: row.app });
     }
   }
-  if (merged.size === 0) return;
   const rows = [...merged.keys()].sort().map((k) => merged.get(k) as ThreatAcc);
 
-  const write = async (db: typeof ctx.store.db) => {
+  await ctx.store.db.transaction().execute(async (db) => {
     for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
       await db
         .insertInto('threats')
@@ -83,8 +82,14 @@ export async function ingestThreats(ctx: Context, agentId: string, items: Threat
         )
         .execute();
     }
-  };
-  if (ctx.store.db.isTransaction) await write(ctx.store.db);
-  else await ctx.store.db.transaction().execute(write);
-  ctx.events.emit('threats', { count: rows.length });
+    // The report is recorded with its rows: acknowledged and stored, or neither.
+    if (report) {
+      await db
+        .insertInto('report_batches')
+        .values({ agent_id: report.agentId, batch_id: report.batchId, received_at: ctx.now() })
+        .onConflict((oc) => oc.columns(['agent_id', 'batch_id']).doNothing())
+        .execute();
+    }
+  });
+  if (rows.length > 0) ctx.events.emit('threats', { count: rows.length });
 }

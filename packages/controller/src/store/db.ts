@@ -16,6 +16,12 @@ export interface Store {
   dialect: Dialect;
   /** PostgreSQL pool (LISTEN/NOTIFY needs its own client from it); null on SQLite. */
   pool: pg.Pool | null;
+  /**
+   * The SQLite connection itself (null on PostgreSQL), for ingest's prepared statements. Use it
+   * only while holding kysely's connection (`db.connection().execute`), which serializes it with
+   * every other query and transaction.
+   */
+  sqlite: SQLite.Database | null;
   close(): Promise<void>;
 }
 
@@ -30,7 +36,7 @@ export async function openStore(url: string | undefined, dataDir: string): Promi
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await migrateOrClose(db, 'postgres');
-    return { db, dialect: 'postgres', pool, close: () => db.destroy() };
+    return { db, dialect: 'postgres', pool, sqlite: null, close: () => db.destroy() };
   }
   const file = url ? url.replace(/^sqlite:(\/\/)?/, '') : join(dataDir, 'mseg.db');
   if (!url) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -41,9 +47,14 @@ export async function openStore(url: string | undefined, dataDir: string): Promi
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  // Conversation tables and their indexes grow to hundreds of MB; the default 2 MB page cache
+  // would send most ingest upserts and graph reads to the OS for pages. Sorts and GROUP BY
+  // temporaries stay in memory.
+  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma('temp_store = MEMORY');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await migrateOrClose(db, 'sqlite');
-  return { db, dialect: 'sqlite', pool: null, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', pool: null, sqlite, close: () => db.destroy() };
 }
 
 /** A store that cannot be migrated is not handed out, so its connections must not outlive the error. */

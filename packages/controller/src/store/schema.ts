@@ -110,6 +110,29 @@ export interface ConversationsTable {
   last_seen: Int64;
 }
 
+/**
+ * The group-level network map per resolution bucket (0 raw 5 s and 60_000 written at ingest;
+ * 3_600_000 rolled up). An end is a service group, a workload unknown at ingest, `nodes` or
+ * `external`; its kind says which (ingest/batch.ts NODE_*).
+ */
+export interface GraphEdgesTable {
+  resolution: number;
+  bucket: Int64;
+  client_node: string;
+  client_kind: number;
+  server_node: string;
+  server_kind: number;
+  server_port: number;
+  proto: number;
+  app: string;
+  action: 'allow' | 'deny' | 'violate';
+  rule_id: number;
+  bytes: Int64;
+  sessions: Int64;
+  violations: Int64;
+  last_seen: Int64;
+}
+
 export interface ViolationsTable {
   id: Generated<number>;
   client_workload: string;
@@ -176,6 +199,7 @@ export interface Database {
   groups: GroupsTable;
   rules: RulesTable;
   conversations: ConversationsTable;
+  graph_edges: GraphEdgesTable;
   violations: ViolationsTable;
   threats: ThreatsTable;
   dns_names: DnsNamesTable;

@@ -1,0 +1,99 @@
+/**
+ * Ingest's SQL: multi-row upserts whose text depends only on the table and the row count, so
+ * SQLite prepares each shape once and reuses it (kysely would build and prepare a new statement
+ * of thousands of parameters for every batch). One text per dialect: `?` or `$n` placeholders.
+ */
+import { CompiledQuery, type Kysely } from 'kysely';
+import type SQLite from 'better-sqlite3';
+import type { Dialect } from '../store/dialect.js';
+import type { Database } from '../store/schema.js';
+
+export interface UpsertTable {
+  table: string;
+  columns: readonly string[];
+  conflict: readonly string[];
+  /** `col = expr, …` for a conflicting row (the stored row by table name, the new one as `excluded`); '' = keep the stored row. */
+  update: string;
+}
+
+/** One statement to run: its text and parameters. */
+export interface Statement {
+  text: string;
+  params: unknown[];
+}
+
+// SQLite allows 32,766 bound values per statement and PostgreSQL 65,535; rows have ≤ 20 columns.
+// Larger statements bind more per call but block the event loop longer; 500 rows is past the
+// point where the per-statement cost stops mattering.
+export const ROWS_PER_STATEMENT = 500;
+
+const texts = new Map<string, string>();
+
+function upsertText(t: UpsertTable, rows: number, dialect: Dialect): string {
+  const id = `${dialect}|${t.table}|${rows}`;
+  const cached = texts.get(id);
+  if (cached !== undefined) return cached;
+  const width = t.columns.length;
+  const tuples: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const marks: string[] = [];
+    for (let c = 1; c <= width; c++) marks.push(dialect === 'postgres' ? `$${r * width + c}` : '?');
+    tuples.push(`(${marks.join(',')})`);
+  }
+  const action = t.update === '' ? 'do nothing' : `do update set ${t.update}`;
+  const text = `insert into ${t.table} (${t.columns.join(', ')}) values ${tuples.join(',')} on conflict (${t.conflict.join(', ')}) ${action}`;
+  texts.set(id, text);
+  return text;
+}
+
+/**
+ * Upserts of `rows` (each a value array in `t.columns` order): ROWS_PER_STATEMENT at a time, the
+ * rest in power-of-two parts, so a table has a dozen statement shapes (each prepared statement
+ * holds its compiled program: one per row count would be hundreds of MB).
+ */
+export function* upserts(t: UpsertTable, rows: unknown[][], dialect: Dialect): Generator<Statement> {
+  let i = 0;
+  while (i < rows.length) {
+    const left = rows.length - i;
+    const n = left >= ROWS_PER_STATEMENT ? ROWS_PER_STATEMENT : 2 ** Math.floor(Math.log2(left));
+    const width = t.columns.length;
+    const params = new Array<unknown>(n * width);
+    for (let r = 0; r < n; r++) {
+      const row = rows[i + r];
+      for (let c = 0; c < width; c++) params[r * width + c] = row[c];
+    }
+    i += n;
+    yield { text: upsertText(t, n, dialect), params };
+  }
+}
+
+/** Runs statements in one transaction: on SQLite synchronously on prepared statements, while holding kysely's connection. */
+export async function runInTransaction(db: Kysely<Database>, sqlite: SQLite.Database | null, statements: Iterable<Statement>): Promise<void> {
+  if (sqlite) {
+    await db.connection().execute(async () => {
+      sqlite.transaction(() => {
+        for (const s of statements) prepared(sqlite, s.text).run(s.params);
+      }).immediate();
+    });
+    return;
+  }
+  await db.transaction().execute(async (tx) => {
+    for (const s of statements) await tx.executeQuery(CompiledQuery.raw(s.text, s.params));
+  });
+}
+
+const cache = new WeakMap<SQLite.Database, Map<string, SQLite.Statement>>();
+
+function prepared(sqlite: SQLite.Database, text: string): SQLite.Statement {
+  let m = cache.get(sqlite);
+  if (!m) {
+    m = new Map();
+    cache.set(sqlite, m);
+  }
+  let s = m.get(text);
+  if (!s) {
+    s = sqlite.prepare(text);
+    m.set(text, s);
+  }
+  return s;
+}
