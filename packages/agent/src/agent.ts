@@ -29,6 +29,7 @@ import type { PolicyUpdate } from './link/policy-store.js';
 import type { ViolationRecord } from './link/report-queue.js';
 import { ExecRunner } from './plumbing/command.js';
 import { Plumbing } from './plumbing/plumbing.js';
+import type { ObjectStatus } from './reconcile/reconciler.js';
 import type { PlumbingWorkload, TapSpec } from './plumbing/types.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
 import { WorkloadTable } from './runtime/table.js';
@@ -76,6 +77,12 @@ export function denyToViolation(d: DenyRecord): ViolationRecord {
 
 type DpStats = Extract<DpMessage, { type: 'stats' }>;
 
+/** Status changes of the agent's objects, for whoever embeds it (benchmarks, a status API). */
+export interface AgentObserver {
+  onTap?(status: ObjectStatus): void;
+  onProtect?(status: ObjectStatus): void;
+}
+
 export class Agent {
   readonly table = new WorkloadTable();
   readonly runtime: DockerRuntime;
@@ -94,6 +101,7 @@ export class Agent {
   constructor(
     opts: AgentOptions,
     private readonly log: (message: string) => void,
+    observer: AgentObserver = {},
   ) {
     const runner = new ExecRunner();
     const host = hostname();
@@ -118,6 +126,7 @@ export class Agent {
       netnsName: opts.captureNetns,
       onStatus: (kind, s) => {
         if (s.kind === 'error') log(`plumbing: ${kind} ${s.key}: ${s.message}`);
+        if (kind === 'tap') observer.onTap?.(s);
         // The DP captures inside the namespace the base makes; start() is a no-op once running.
         if (kind === 'base' && s.kind === 'done' && !this.stopped) this.dp.start();
       },
@@ -129,6 +138,7 @@ export class Agent {
       onDeny: (d) => this.link.reports.pushViolations([denyToViolation(d)]),
       onStatus: (s) => {
         if (s.kind === 'error') log(`enforce: ${s.key}: ${s.message}`);
+        observer.onProtect?.(s);
       },
       onError: (m) => log(`enforce: ${m}`),
     });

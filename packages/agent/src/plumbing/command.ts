@@ -52,6 +52,10 @@ export class ExecRunner implements CommandRunner {
           } else resolve(stdout);
         },
       );
+      // A command that exits before reading its input (nsenter into a namespace that just went
+      // away) closes the pipe: the write fails with EPIPE, which must not crash the agent. The
+      // exit status above reports the failure.
+      child.stdin?.on('error', () => {});
       if (options.input !== undefined) child.stdin?.end(options.input);
       else child.stdin?.end();
     });
