@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Options every project shares. Not `extends: true`: that would also copy globalSetup into each
 // project and build (and start PostgreSQL) once per project.
@@ -15,7 +15,22 @@ export default defineConfig({
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
       {
-        test: { ...common, name: 'default', include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'] },
+        test: {
+          ...common,
+          name: 'default',
+          include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'packages/web/src/**'],
+        },
+      },
+      // The web UI's component tests: a DOM (jsdom), Testing Library's matchers, HTTP mocked with msw.
+      {
+        test: {
+          ...common,
+          name: 'web',
+          environment: 'jsdom',
+          include: ['packages/web/src/**/*.test.{ts,tsx}'],
+          setupFiles: ['./packages/web/src/testing/setup.ts'],
+        },
       },
       // The whole controller suite again on PostgreSQL, a fresh database per file (MSEG_TEST_DB).
       {
