@@ -20,7 +20,7 @@ async function down(socket: string): Promise<number> {
 
 export function demoCommand(ctx: CliContext): Command {
   return new Command('demo')
-    .description('start (or --down: remove) a demo application: web, api, db (PostgreSQL), cache (Redis) and a client')
+    .description('start (or --down: remove) a demo application: web, api, db (PostgreSQL), cache (Redis), dns and a client')
     .option('--down', 'remove the demo containers and network')
     .option('--policy', 'print the policy allowing the demo, for `mseg policies apply -f -`')
     .addOption(new Option('--docker-socket <path>', 'Docker Engine API socket').default(DEFAULT_LAYOUT.dockerSocket))
@@ -51,7 +51,8 @@ export function demoCommand(ctx: CliContext): Command {
       ctx.io.out(
         [
           `demo running on network ${NETWORK}: ${SERVICES.map((s) => containerName(s.name)).join(', ')}`,
-          '  client -> web (HTTP) -> api (HTTP) -> db (PostgreSQL), cache (Redis); every 20 s the client calls cache directly',
+          '  client -> web (HTTP) -> api (HTTP) -> db (PostgreSQL), cache (Redis); client -> dns (DNS);',
+          '  the client calls cache directly (not allowed) ~6 s after the start and every 20 s after',
           '  watch:   mseg workloads; mseg connections; mseg violations (within ~30 s)',
           '  protect: mseg demo --policy | mseg policies apply -f -   then   mseg mode <service> protect',
           '  remove:  mseg demo --down',

@@ -15,6 +15,9 @@ export interface DemoService {
 
 /** In start order: servers before the clients that call them. */
 export const SERVICES: DemoService[] = [
+  // The client's name server: lookups cross the network as DNS (Docker's own resolver answers on
+  // the container's loopback, where nothing is mirrored); dnsmasq asks Docker's for the names.
+  { name: 'dns', cmd: ['dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--server=127.0.0.11', '--user=root', '--log-facility=-'] },
   { name: 'db', cmd: ['/demo/db.sh'] },
   { name: 'cache', cmd: ['redis-server', '--bind', '0.0.0.0', '--protected-mode', 'no', '--save', ''] },
   { name: 'api', cmd: ['/demo/api.py'] },
@@ -24,8 +27,9 @@ export const SERVICES: DemoService[] = [
 
 export const containerName = (service: string) => `mseg-demo-${service}`;
 
-/** client → web → api → db and cache; client → cache is what the policy leaves out. */
+/** client → web → api → db and cache, client → dns; client → cache is what the policy leaves out. */
 export const LEGITIMATE = [
+  { from: 'client', to: 'dns', ports: 'udp/53', apps: ['DNS'] },
   { from: 'client', to: 'web', ports: 'tcp/80', apps: ['HTTP'] },
   { from: 'web', to: 'api', ports: 'tcp/8080', apps: ['HTTP'] },
   { from: 'api', to: 'db', ports: 'tcp/5432', apps: ['PostgreSQL'] },

@@ -1,7 +1,8 @@
 /**
  * What runs inside the demo image: an nginx front end proxying to a tiny Python HTTP API, which
- * writes a row to PostgreSQL and bumps a Redis counter per request; a client calls the front end
- * every 2 s and every 10th round talks to Redis directly, which the demo policy does not allow.
+ * writes a row to PostgreSQL and bumps a Redis counter per request; a client that resolves names
+ * through the demo's DNS server calls the front end every 2 s and, on its 3rd round and every 10th
+ * after, talks to Redis directly, which the demo policy does not allow.
  */
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -74,13 +75,17 @@ exec su postgres -s /bin/sh -c "exec ${PG_BIN}/postgres -D $D -c listen_addresse
   'demo/client.sh': {
     mode: 0o755,
     text: `#!/bin/sh
-# Legitimate traffic every 2 s; every 10th round a direct Redis call the policy does not allow.
+# Names through the demo's DNS server (its address from Docker's resolver), so they show as DNS.
+until dns=$(getent hosts dns | cut -d' ' -f1) && [ -n "$dns" ]; do sleep 1; done
+echo "nameserver $dns" > /etc/resolv.conf
+# Legitimate traffic every 2 s; on the 3rd round (a violation within seconds of the start) and
+# every 10th after, a direct Redis call the policy does not allow.
 n=0
 while true; do
   code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' http://web/)
   echo "$(date +%T) web: $code"
   n=$((n + 1))
-  if [ $((n % 10)) -eq 0 ]; then
+  if [ $((n % 10)) -eq 3 ]; then
     echo "$(date +%T) cache (not allowed): $(timeout 3 redis-cli -h cache ping 2>&1)"
   fi
   sleep 2

@@ -1,6 +1,6 @@
 /**
  * The demo image, built here without any registry: a Debian 12 minbase root made with
- * debootstrap (nginx, PostgreSQL, Redis, Python, curl) plus the demo's files, imported with
+ * debootstrap (nginx, PostgreSQL, Redis, Python, curl, dnsmasq) plus the demo's files, imported with
  * `docker import`. The tag is a hash of the recipe, so an unchanged recipe is built once; the root
  * tarball is kept under /var/cache/mseg so a wiped image store re-imports without downloading.
  */
@@ -18,7 +18,7 @@ const run = promisify(execFile);
 export const CACHE_DIR = '/var/cache/mseg';
 export const REPOSITORY = 'mseg-demo/app';
 const MIRROR = 'http://deb.debian.org/debian';
-const PACKAGES = ['nginx', 'postgresql', 'redis-server', 'python3', 'curl', 'procps', 'iproute2'];
+const PACKAGES = ['nginx', 'postgresql', 'redis-server', 'python3', 'curl', 'procps', 'iproute2', 'dnsmasq-base'];
 
 export function imageTag(): string {
   const hash = createHash('sha256').update(JSON.stringify({ PACKAGES, MIRROR, FILES })).digest('hex').slice(0, 12);
