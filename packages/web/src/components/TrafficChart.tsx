@@ -19,7 +19,7 @@ interface Props {
   label: string;
 }
 
-const W = 640;
+const W = 960;
 const PAD = { left: 64, right: 12, top: 12, bottom: 24 };
 
 export function TrafficChart({ series, format, height = 200, label }: Props) {
@@ -35,7 +35,7 @@ export function TrafficChart({ series, format, height = 200, label }: Props) {
   const timeFormat = spanDays > 1 ? 'MM-DD HH:mm' : 'HH:mm';
 
   return (
-    <svg role="img" aria-label={label} viewBox={`0 0 ${W} ${height}`} style={{ width: '100%', height }} preserveAspectRatio="none">
+    <svg role="img" aria-label={label} viewBox={`0 0 ${W} ${height}`} style={{ width: '100%', height: 'auto' }}>
       {ticks.map((v) => (
         <g key={v}>
           <line x1={PAD.left} x2={W - PAD.right} y1={y(v)} y2={y(v)} stroke="#f0f0f0" />

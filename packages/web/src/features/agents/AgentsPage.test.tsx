@@ -58,7 +58,7 @@ describe('Agents page', () => {
     expect(row).toHaveTextContent('0.2.0');
     expect(row).toHaveTextContent('offline');
     expect(row).toHaveTextContent('stopped');
-    expect(row).toHaveTextContent('3 restarts');
+    expect(row).toHaveTextContent('Restarts: 3');
     expect(row).toHaveTextContent('4,096');
     expect(row).toHaveTextContent('nftables missing');
     expect(screen.getByText('node-a').closest('tr')).toHaveTextContent('running');

@@ -125,7 +125,7 @@ export function ConnectionsPage() {
             { title: t('field.port'), key: 'port', render: (_, c) => <Typography.Text code>{portName(c.proto, c.serverPort)}</Typography.Text> },
             { title: t('field.app'), dataIndex: 'app' },
             { title: t('field.verdict'), dataIndex: 'verdict', render: (v: Verdict) => <VerdictTag verdict={v} /> },
-            { title: t('field.rule'), dataIndex: 'ruleId', render: (id: number) => (id === 0 ? t('field.implicitDeny') : `#${id}`) },
+            { title: t('field.rule'), dataIndex: 'ruleId', render: (id: number, c) => (id !== 0 ? `#${id}` : c.verdict === 'allow' ? '–' : t('field.implicitDeny')) },
             { title: t('common.sessions'), dataIndex: 'sessions', align: 'right' },
             { title: t('common.bytes'), dataIndex: 'bytes', align: 'right', render: (b: number) => formatBytes(b) },
             { title: t('field.lastSeen'), dataIndex: 'lastSeen', render: (ms: number) => formatTime(ms) },
