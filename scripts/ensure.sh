@@ -11,12 +11,13 @@ mode="${1:-test}"
 # the controller suite runs a second time on a throwaway PostgreSQL server on loopback; the agent
 # suite runs real containers on Debian's dockerd (started by the tests when not running) from
 # images built locally with debootstrap and busybox-static (no registry), and nftables in them;
-# the web UI's end-to-end test drives Debian's chromium (playwright-core, no downloaded browser).
+# the web UI's end-to-end test drives Debian's chromium (playwright-core, no downloaded browser), with a CJK
+# font so the zh-CN screenshots show characters.
 base=(g++ make python3 iproute2 nftables tcpdump)
 # `npm start` (mseg up) watches containers of Debian's dockerd; `mseg demo` builds its image with
 # debootstrap.
 start_pkgs=(docker.io debootstrap)
-test_pkgs=(curl dnsmasq-base dnsutils tcpdump postgresql docker.io debootstrap busybox-static nftables chromium)
+test_pkgs=(curl dnsmasq-base dnsutils tcpdump postgresql docker.io debootstrap busybox-static nftables chromium fonts-wqy-zenhei)
 bench_pkgs=(libndpi-bin tcpdump)
 pkgs=("${base[@]}")
 case "$mode" in
