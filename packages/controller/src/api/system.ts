@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import { MsegError } from '../errors.js';
+import { RAW_BUCKET_MS } from '../ingest/batch.js';
 import { getSystemConfig, patchSystemConfig, SystemConfig, SystemConfigPatch } from '../server/config.js';
 import type { ApiPlugin } from './index.js';
 import { ErrorResponses } from './schemas/common.js';
@@ -49,7 +50,8 @@ const system: ApiPlugin = async (app, { ctx }) => {
         db.selectFrom('workloads').select([count.as('total'), sql<number>`coalesce(sum(case when state = 'running' then 1 else 0 end), 0)`.as('running')]).executeTakeFirstOrThrow(),
         db.selectFrom('groups').select(count.as('n')).executeTakeFirstOrThrow(),
         db.selectFrom('rules').select(count.as('n')).executeTakeFirstOrThrow(),
-        db.selectFrom('conversations').select(count.as('n')).where('resolution', '=', 0).where('last_seen', '>=', now - FIVE_MIN).executeTakeFirstOrThrow(),
+        // The bucket bound lets the conversations key index find the rows (a raw row's bucket is its last_seen's 5 s slot).
+        db.selectFrom('conversations').select(count.as('n')).where('resolution', '=', 0).where('bucket', '>=', now - FIVE_MIN - ((now - FIVE_MIN) % RAW_BUCKET_MS)).where('last_seen', '>=', now - FIVE_MIN).executeTakeFirstOrThrow(),
         db.selectFrom('violations').select(count.as('n')).where('last_seen', '>=', now - DAY).executeTakeFirstOrThrow(),
         db.selectFrom('threats').select(count.as('n')).where('last_seen', '>=', now - DAY).executeTakeFirstOrThrow(),
       ]);

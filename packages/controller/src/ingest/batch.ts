@@ -195,42 +195,82 @@ export class IngestBatch {
    * record), their ends placed by the current address book.
    */
   *statements(dialect: Dialect, now: number, book: AddressBook): Generator<Statement> {
-    yield* upserts(
-      CONVERSATIONS,
-      sortedValues(this.conversations).map((c) => [
-        RAW, c.bucket, c.clientWorkload, c.serverWorkload, c.clientIp, c.serverIp, c.serverPort, c.proto, c.app, c.action, c.ruleId,
-        SIDE_NAMES[c.side], c.bytes, c.packets, c.sessions, c.violations, c.threatSeverity, c.firstSeen, c.lastSeen,
-      ]),
-      dialect,
-    );
+    yield* upserts(CONVERSATIONS, sortedValues(this.conversations), dialect, (c, o, i) => {
+      o[i] = RAW;
+      o[i + 1] = c.bucket;
+      o[i + 2] = c.clientWorkload;
+      o[i + 3] = c.serverWorkload;
+      o[i + 4] = c.clientIp;
+      o[i + 5] = c.serverIp;
+      o[i + 6] = c.serverPort;
+      o[i + 7] = c.proto;
+      o[i + 8] = c.app;
+      o[i + 9] = c.action;
+      o[i + 10] = c.ruleId;
+      o[i + 11] = SIDE_NAMES[c.side];
+      o[i + 12] = c.bytes;
+      o[i + 13] = c.packets;
+      o[i + 14] = c.sessions;
+      o[i + 15] = c.violations;
+      o[i + 16] = c.threatSeverity;
+      o[i + 17] = c.firstSeen;
+      o[i + 18] = c.lastSeen;
+    });
     const edges = new Map<string, EdgeAcc>();
     for (const c of this.conversations.values()) {
       const ends = book.edgeEnds(c.clientWorkload, c.clientIp, c.serverWorkload, c.serverIp);
       IngestBatch.addEdge(edges, RAW, c.bucket, c, c, ends);
       IngestBatch.addEdge(edges, MINUTE, c.bucket - (c.bucket % MINUTE), c, c, ends);
     }
-    yield* upserts(
-      GRAPH_EDGES,
-      sortedValues(edges).map((e) => [
-        e.resolution, e.bucket, e.client, e.clientKind, e.server, e.serverKind, e.serverPort, e.proto, e.app, e.action, e.ruleId,
-        e.bytes, e.sessions, e.violations, e.lastSeen,
-      ]),
-      dialect,
-    );
-    yield* upserts(
-      VIOLATIONS,
-      sortedValues(this.violations).map((v) => [
-        v.clientWorkload, v.serverWorkload, v.clientIp, v.serverIp, v.serverPort, v.proto, v.app, v.ruleId, v.action,
-        SIDE_NAMES[v.side], [...v.sources].sort().join(','), v.clientCount, v.serverCount, Math.max(v.clientCount, v.serverCount), v.firstSeen, v.lastSeen,
-      ]),
-      dialect,
-    );
+    yield* upserts(GRAPH_EDGES, sortedValues(edges), dialect, (e, o, i) => {
+      o[i] = e.resolution;
+      o[i + 1] = e.bucket;
+      o[i + 2] = e.client;
+      o[i + 3] = e.clientKind;
+      o[i + 4] = e.server;
+      o[i + 5] = e.serverKind;
+      o[i + 6] = e.serverPort;
+      o[i + 7] = e.proto;
+      o[i + 8] = e.app;
+      o[i + 9] = e.action;
+      o[i + 10] = e.ruleId;
+      o[i + 11] = e.bytes;
+      o[i + 12] = e.sessions;
+      o[i + 13] = e.violations;
+      o[i + 14] = e.lastSeen;
+    });
+    yield* upserts(VIOLATIONS, sortedValues(this.violations), dialect, (v, o, i) => {
+      o[i] = v.clientWorkload;
+      o[i + 1] = v.serverWorkload;
+      o[i + 2] = v.clientIp;
+      o[i + 3] = v.serverIp;
+      o[i + 4] = v.serverPort;
+      o[i + 5] = v.proto;
+      o[i + 6] = v.app;
+      o[i + 7] = v.ruleId;
+      o[i + 8] = v.action;
+      o[i + 9] = SIDE_NAMES[v.side];
+      o[i + 10] = [...v.sources].sort().join(',');
+      o[i + 11] = v.clientCount;
+      o[i + 12] = v.serverCount;
+      o[i + 13] = Math.max(v.clientCount, v.serverCount);
+      o[i + 14] = v.firstSeen;
+      o[i + 15] = v.lastSeen;
+    });
     // Few distinct rules per batch: one UPDATE each. Sorted so concurrent batches on PostgreSQL
     // lock rule rows in the same order and cannot deadlock.
     const hit = dialect === 'postgres' ? HIT_PG : HIT_SQLITE;
     for (const [id, h] of [...this.hits].sort((a, b) => a[0] - b[0])) yield { text: hit, params: [h.hits, h.last, h.last, id] };
-    yield* upserts(DNS_NAMES, sortedValues(this.dns).map((d) => [d.name, d.ip, now]), dialect);
-    yield* upserts(REPORT_BATCHES, sortedValues(this.reports).map((r) => [r.agentId, r.batchId, r.at]), dialect);
+    yield* upserts(DNS_NAMES, sortedValues(this.dns), dialect, (d, o, i) => {
+      o[i] = d.name;
+      o[i + 1] = d.ip;
+      o[i + 2] = now;
+    });
+    yield* upserts(REPORT_BATCHES, sortedValues(this.reports), dialect, (r, o, i) => {
+      o[i] = r.agentId;
+      o[i + 1] = r.batchId;
+      o[i + 2] = r.at;
+    });
   }
 }
 

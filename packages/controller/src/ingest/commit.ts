@@ -5,18 +5,23 @@
  * most of its time on per-transaction and per-statement work, and wrote the two ends of a
  * conversation as two row updates; merged, they are one.
  *
- * The first report waits at most WINDOW_MS for company, less once MAX_RECORDS records gathered
- * (on SQLite a transaction runs on the event loop, and a REST request waits for it, so they are
- * kept short); while a transaction runs on PostgreSQL, the next one gathers, and starts as soon
- * as the running one ends.
+ * After a transaction, the next one waits PAUSE_FACTOR times as long as that one took (at most
+ * MAX_PAUSE_MS), gathering reports meanwhile: a quick one (little traffic, tests) is followed at
+ * once, while under load transactions grow until the writer is busy a fifth of the time. Few
+ * large transactions are what make SQLite fast here: a commit writes every page it dirtied to
+ * the WAL, and conversations dirty index pages all over (per workload), so a page written once
+ * per transaction instead of once per report is most of the cost saved. A transaction starts
+ * early once MAX_RECORDS records gathered: on SQLite it runs on the event loop, and REST
+ * requests wait for it.
  */
 import type { Context } from '../server/context.js';
 import { addressBook } from './address-book.js';
 import { IngestBatch } from './batch.js';
 import { runInTransaction } from './statements.js';
 
-export const WINDOW_MS = 20;
-export const MAX_RECORDS = 8_000;
+export const PAUSE_FACTOR = 4;
+export const MAX_PAUSE_MS = 250;
+export const MAX_RECORDS = 20_000;
 
 interface Waiter {
   resolve(): void;
@@ -29,6 +34,8 @@ class GroupCommit {
   private waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | null = null;
   private writing = false;
+  /** When the next transaction may start (ms, monotonic). */
+  private nextStart = 0;
 
   constructor(private readonly ctx: Context) {}
 
@@ -36,22 +43,30 @@ class GroupCommit {
     return new Promise((resolve, reject) => {
       fill(this.pending);
       this.waiters.push({ resolve, reject });
-      if (this.writing) return;
-      if (this.pending.records >= MAX_RECORDS) {
-        if (this.timer) clearTimeout(this.timer);
-        this.timer = null;
-        void this.flush();
-      } else if (!this.timer) {
-        this.timer = setTimeout(() => {
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.writing) return;
+    if (this.pending.records >= MAX_RECORDS) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      void this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(
+        () => {
           this.timer = null;
           void this.flush();
-        }, WINDOW_MS);
-      }
-    });
+        },
+        Math.max(0, this.nextStart - performance.now()),
+      );
+    }
   }
 
   private async flush(): Promise<void> {
     this.writing = true;
+    const started = performance.now();
     const batch = this.pending;
     const waiters = this.waiters;
     this.pending = new IngestBatch();
@@ -64,10 +79,10 @@ class GroupCommit {
     } catch (err) {
       for (const w of waiters) w.reject(err);
     }
-    // Whatever gathered meanwhile has waited a transaction's time already: write it next, still
-    // as the only writer (no timer can start another flush meanwhile).
-    if (this.waiters.length > 0) setImmediate(() => void this.flush());
-    else this.writing = false;
+    const ended = performance.now();
+    this.nextStart = ended + Math.min(MAX_PAUSE_MS, PAUSE_FACTOR * (ended - started));
+    this.writing = false;
+    if (this.waiters.length > 0) this.schedule();
   }
 }
 

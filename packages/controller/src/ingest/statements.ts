@@ -47,21 +47,20 @@ function upsertText(t: UpsertTable, rows: number, dialect: Dialect): string {
 }
 
 /**
- * Upserts of `rows` (each a value array in `t.columns` order): ROWS_PER_STATEMENT at a time, the
- * rest in power-of-two parts, so a table has a dozen statement shapes (each prepared statement
- * holds its compiled program: one per row count would be hundreds of MB).
+ * Upserts of `items`, `row` writing each one's values (in `t.columns` order) into the parameter
+ * array at `at` (no array per row: ingest writes hundreds of thousands of rows a minute, and each
+ * array is garbage). ROWS_PER_STATEMENT rows at a time, the rest in power-of-two parts, so a table
+ * has a dozen statement shapes (each prepared statement holds its compiled program: one per row
+ * count would be hundreds of MB).
  */
-export function* upserts(t: UpsertTable, rows: unknown[][], dialect: Dialect): Generator<Statement> {
+export function* upserts<T>(t: UpsertTable, items: T[], dialect: Dialect, row: (item: T, out: unknown[], at: number) => void): Generator<Statement> {
+  const width = t.columns.length;
   let i = 0;
-  while (i < rows.length) {
-    const left = rows.length - i;
+  while (i < items.length) {
+    const left = items.length - i;
     const n = left >= ROWS_PER_STATEMENT ? ROWS_PER_STATEMENT : 2 ** Math.floor(Math.log2(left));
-    const width = t.columns.length;
     const params = new Array<unknown>(n * width);
-    for (let r = 0; r < n; r++) {
-      const row = rows[i + r];
-      for (let c = 0; c < width; c++) params[r * width + c] = row[c];
-    }
+    for (let r = 0; r < n; r++) row(items[i + r], params, r * width);
     i += n;
     yield { text: upsertText(t, n, dialect), params };
   }

@@ -52,6 +52,9 @@ export async function openStore(url: string | undefined, dataDir: string): Promi
   // temporaries stay in memory.
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
+  // Checkpoint every 64 MB of WAL instead of 4 MB: ingest rewrites the same index pages over and
+  // over, and a page is copied back to the database once per checkpoint however often it changed.
+  sqlite.pragma('wal_autocheckpoint = 16384');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await migrateOrClose(db, 'sqlite');
   return { db, dialect: 'sqlite', pool: null, sqlite, close: () => db.destroy() };
