@@ -152,7 +152,8 @@ function childPid(name: string): number {
   return pid;
 }
 
-const dpPids = () => processesWithArg(join(runDir(), 'dp.sock'));
+/** The DP's command line names the stack's control socket; so does the agent's (--dp-socket). */
+const dpPids = () => processesWithArg(join(runDir(), 'dp.sock')).filter((pid) => pid !== childPid('agent'));
 const ours = () => [...processesWithArg(join(runDir(), 'dp.sock')), ...processesWithArg(join(dir, 'data')), ...processesWithArg(runDir())];
 
 describe.skipIf(!root)('mseg end to end: up, demo, policy, Protect, crashes, down', () => {
