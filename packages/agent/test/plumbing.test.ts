@@ -120,7 +120,7 @@ describe.skipIf(!isRoot)('plumbing in the kernel', () => {
       let writes = 0;
       await new Promise<void>((resolve) => {
         child.stdout!.on('data', (d: Buffer) => {
-          writes += d.toString().split('\n').filter((l) => l.startsWith('ran ') && !l.includes(' -j ') && !l.includes('nv-probe')).length;
+          writes += d.toString().split('\n').filter((l) => l.startsWith('ran ') && (!l.includes(' -j ') || l.includes(' -batch ')) && !l.includes('nv-probe')).length;
           if (writes >= killAfter) child.kill('SIGKILL');
         });
         child.on('exit', () => resolve());

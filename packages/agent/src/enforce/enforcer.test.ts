@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeKernel } from '../testing/fake-kernel.js';
+import { FakeKernel, isWrite } from '../testing/fake-kernel.js';
 import { Enforcer } from './enforcer.js';
 import type { EnforceWorkload } from './types.js';
 
@@ -29,7 +29,7 @@ function setup(): { k: FakeKernel; e: Enforcer; server: EnforceWorkload; client:
   return { k, e, server, client };
 }
 
-const nftWrites = (k: FakeKernel, from: number) => k.log.slice(from).filter((l) => !l.includes(' -j '));
+const nftWrites = (k: FakeKernel, from: number) => k.log.slice(from).filter(isWrite);
 
 describe('Protect tables reconcile', () => {
   it('first apply writes one atomic script into the Protect namespace only; re-apply only reads', async () => {

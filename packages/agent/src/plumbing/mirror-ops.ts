@@ -36,14 +36,22 @@ interface TcFilter {
 export class MirrorOps {
   constructor(private readonly runner: CommandRunner) {}
 
-  /** `force`: the nv-ex device was made anew, so a filter naming it may point at its predecessor. */
-  async update(t: TapSpec, force = false): Promise<void> {
+  /** Whether the container interface has its clsact qdisc (read apart, so it can run beside the veth's reads). */
+  async hasClsact(t: TapSpec): Promise<boolean> {
     const qdiscs = parseJsonList<{ kind: string }>(await this.runner.run(inNetns(t.netns, ['tc', '-j', 'qdisc', 'show', 'dev', t.ifName])));
+    return qdiscs.some((q) => q.kind === 'clsact');
+  }
+
+  /**
+   * `force`: the nv-ex device was made anew, so a filter naming it may point at its predecessor.
+   * `clsact`: what hasClsact read (no other agent adds or removes our interface's qdisc meanwhile).
+   */
+  async update(t: TapSpec, force: boolean, clsact: boolean): Promise<void> {
     const add = (hook: Hook): string[] => [
       'filter', 'add', 'dev', t.ifName, hook, 'protocol', 'all', 'pref', String(MIRROR_PREF[hook]),
       'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'mirror', 'dev', t.exName,
     ];
-    if (!qdiscs.some((q) => q.kind === 'clsact')) {
+    if (!clsact) {
       // A clsact made now has no filters: qdisc and both filters go in one `tc -batch`.
       const lines = [['qdisc', 'add', 'dev', t.ifName, 'clsact'], add('ingress'), add('egress')].map((l) => l.join(' '));
       await this.runner.run(inNetns(t.netns, ['tc', '-batch', '-']), { input: `${lines.join('\n')}\n` });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeKernel } from '../testing/fake-kernel.js';
+import { FakeKernel, isWrite } from '../testing/fake-kernel.js';
 import { MIRROR_PREF } from './mirror-ops.js';
 import { neuvMac } from './names.js';
 import { Plumbing } from './plumbing.js';
@@ -55,7 +55,7 @@ describe('plumbing reconcile', () => {
       `nsenter --net=${CAP} -- nft -f - <<7 lines`,
     ]);
     expect(w.filter((l) => l.includes(`--net=${A}`))).toEqual([
-      `nsenter --net=${A} -- ip link add nv-ex-eth0 type veth peer name nv-in-aaaaaaaa5 netns ${CAP}`,
+      `nsenter --net=${A} -- ip -j -d -batch -: link add nv-ex-eth0 type veth peer name nv-in-aaaaaaaa5 netns ${CAP}; link show dev nv-ex-eth0`,
       expect.stringMatching(new RegExp(`^nsenter --net=${A} -- ip link set dev nv-ex-eth0 address 4e:65:75:56:00:[0-9a-f]{2} addrgenmode none up$`)),
       `nsenter --net=${A} -- tc -batch -: qdisc add dev eth0 clsact; ` +
         `filter add dev eth0 ingress protocol all pref ${MIRROR_PREF.ingress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0; ` +
@@ -87,7 +87,7 @@ describe('plumbing reconcile', () => {
     await p.settle();
     const again = k.log.slice(before);
     expect(again.length).toBeGreaterThan(0);
-    expect(again.filter((l) => !l.includes(' -j '))).toEqual([]);
+    expect(again.filter(isWrite)).toEqual([]);
   });
 
   it('a fresh agent adopts what exists: no writes when the kernel is already right', async () => {
@@ -99,7 +99,7 @@ describe('plumbing reconcile', () => {
     p2.setWorkloads(workloads);
     await p2.settle();
     // Only the feature probe writes (in the capture namespace, on nv-probe links).
-    expect(k.log.slice(before).filter((l) => !l.includes(' -j ') && !l.includes('nv-probe'))).toEqual([]);
+    expect(k.log.slice(before).filter((l) => isWrite(l) && !l.includes('nv-probe'))).toEqual([]);
   });
 
   it('partial state is repaired: lost filter, duplicate filter, bridge port flags, broken pair', async () => {
@@ -113,11 +113,14 @@ describe('plumbing reconcile', () => {
     const before = k.log.length;
     p.taps.touch();
     await p.settle();
-    const w = k.log.slice(before).filter((l) => !l.includes(' -j '));
-    expect(w).toEqual([
+    // Taps are repaired concurrently: the order holds per namespace, not across them.
+    const w = k.log.slice(before).filter(isWrite);
+    expect(w.filter((l) => l.includes(`--net=${A} `))).toEqual([
       `nsenter --net=${A} -- tc filter del dev eth0 ingress pref ${MIRROR_PREF.ingress}`,
       `nsenter --net=${A} -- tc filter add dev eth0 ingress protocol all pref ${MIRROR_PREF.ingress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
       `nsenter --net=${A} -- tc filter add dev eth0 egress protocol all pref ${MIRROR_PREF.egress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
+    ]);
+    expect(w.filter((l) => !l.includes(`--net=${A} `))).toEqual([
       `nsenter --net=${CAP} -- ip -batch -: link set dev nv-in-bbbbbbbb5 type bridge_slave learning off flood off mcast_flood off bcast_flood off`,
     ]);
     assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
@@ -152,7 +155,7 @@ describe('plumbing reconcile', () => {
     p2.setWorkloads([workloads[0]]);
     const before = k.log.length;
     await p2.settle();
-    const w = k.log.slice(before).filter((l) => !l.includes(' -j ') && !l.includes('nv-probe'));
+    const w = k.log.slice(before).filter((l) => isWrite(l) && !l.includes('nv-probe'));
     expect(w.sort()).toEqual(
       [
         `nsenter --net=${A} -- tc filter del dev eth1 ingress pref ${MIRROR_PREF.ingress}`,

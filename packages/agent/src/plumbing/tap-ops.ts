@@ -31,8 +31,9 @@ export class TapOps implements Operations<TapSpec> {
   }
 
   async update(t: TapSpec): Promise<void> {
-    const { ifindex, created } = await this.veth.update(t);
-    await this.mirror.update(t, created);
+    // The qdisc read does not depend on the pair: it runs beside the pair's reads.
+    const [{ ifindex, created }, clsact] = await Promise.all([this.veth.update(t), this.mirror.hasClsact(t)]);
+    await this.mirror.update(t, created, clsact);
     this.events.onReady?.(t, ifindex);
   }
 

@@ -4,7 +4,7 @@
  * the NeuV MAC of the host-side ifindex, no IPv6 link-local address (no chatter of their own) and
  * come up; the bridge port neither learns nor floods.
  */
-import { inNetns, namedNetnsPath, type CommandRunner } from './command.js';
+import { inNetns, namedNetnsPath, parseJsonList, type CommandRunner } from './command.js';
 import { deleteIgnoringGone, getLink, isGone, isUp, listLinks, type LinkInfo } from './links.js';
 import { BRIDGE, LINK_PREFIX, neuvMac } from './names.js';
 import type { TapSpec } from './types.js';
@@ -29,16 +29,18 @@ export class VethOps {
   }
 
   async update(t: TapSpec): Promise<VethResult> {
-    let ex = await getLink(this.runner, t.netns, t.exName);
-    let inn = await getLink(this.runner, this.capture, t.inName);
+    // The two ends live in different namespaces: read both at once (each read is a process).
+    let [ex, inn] = await Promise.all([getLink(this.runner, t.netns, t.exName), getLink(this.runner, this.capture, t.inName)]);
     let created = false;
     // A pair is ours and whole only when each end names the other as its peer.
     const paired = ex && inn && ex.link_index === inn.ifindex && inn.link_index === ex.ifindex && ex.linkinfo?.info_kind === 'veth';
     if (!paired) {
       if (inn) await deleteIgnoringGone(this.runner, inNetns(this.capture, ['ip', 'link', 'del', t.inName]));
       if (ex) await deleteIgnoringGone(this.runner, inNetns(t.netns, ['ip', 'link', 'del', t.exName]));
-      await this.runner.run(inNetns(t.netns, ['ip', 'link', 'add', t.exName, 'type', 'veth', 'peer', 'name', t.inName, 'netns', this.capture]));
-      ex = await getLink(this.runner, t.netns, t.exName);
+      // Made and read back by one process: with -j only the `show` line prints.
+      const add = ['link', 'add', t.exName, 'type', 'veth', 'peer', 'name', t.inName, 'netns', this.capture].join(' ');
+      const out = await this.runner.run(inNetns(t.netns, ['ip', '-j', '-d', '-batch', '-']), { input: `${add}\nlink show dev ${t.exName}\n` });
+      ex = parseJsonList<LinkInfo>(out)[0] ?? null;
       if (!ex?.link_index) throw new Error(`veth ${t.exName}/${t.inName} missing right after it was made`);
       // A new nv-in end is down, without master, MAC or port flags: no need to read it back,
       // its ifindex is the container end's peer index.
@@ -48,8 +50,10 @@ export class VethOps {
     if (!ex || !inn) throw new Error(`veth ${t.exName}/${t.inName} missing right after it was made`);
     const mac = neuvMac(inn.ifindex);
     const exFix = this.fixes(ex, mac, []);
-    if (exFix.length) await this.runner.run(inNetns(t.netns, ['ip', 'link', 'set', 'dev', t.exName, ...exFix]));
-    // The port's changes go as one `ip -batch` (one process instead of two: each costs ~10 ms).
+    const writes: Promise<unknown>[] = [];
+    if (exFix.length) writes.push(this.runner.run(inNetns(t.netns, ['ip', 'link', 'set', 'dev', t.exName, ...exFix])));
+    // The port's changes go as one `ip -batch` (one process instead of two: each costs ~10 ms),
+    // at the same time as the container end's (another namespace, nothing in common).
     const inLines: string[] = [];
     const inFix = this.fixes(inn, mac, inn.master === BRIDGE ? [] : ['master', BRIDGE]);
     if (inFix.length) inLines.push(['link', 'set', 'dev', t.inName, ...inFix].join(' '));
@@ -57,7 +61,8 @@ export class VethOps {
     if (inn.linkinfo?.info_slave_kind !== 'bridge' || !flags || PORT_FLAGS.some((f) => flags[f] !== false)) {
       inLines.push(['link', 'set', 'dev', t.inName, 'type', 'bridge_slave', ...PORT_FLAGS.flatMap((f) => [f, 'off'])].join(' '));
     }
-    if (inLines.length) await this.runner.run(inNetns(this.capture, ['ip', '-batch', '-']), { input: `${inLines.join('\n')}\n` });
+    if (inLines.length) writes.push(this.runner.run(inNetns(this.capture, ['ip', '-batch', '-']), { input: `${inLines.join('\n')}\n` }));
+    await Promise.all(writes);
     return { ifindex: inn.ifindex, created };
   }
 

@@ -111,4 +111,83 @@ describe('reconciler', () => {
     expect(r.statuses()).toEqual([]);
     expect(ops.calls.filter((c) => c.startsWith('delete'))).toEqual(['delete(a)', 'delete(a)']);
   });
+
+  it('runs objects concurrently up to the bound, never one key twice, new objects before refreshes', async () => {
+    let open = 0;
+    let peak = 0;
+    const order: string[] = [];
+    const release: (() => void)[] = [];
+    const ops: Operations<Obj> = {
+      async update(o) {
+        order.push(`${o.id}=${o.v}`);
+        open++;
+        peak = Math.max(peak, open);
+        await new Promise<void>((r) => release.push(r));
+        open--;
+      },
+      async delete() {},
+      async prune() {},
+    };
+    const r = new Reconciler<Obj>('test', ops, { key: (o) => o.id, equal: (a, b) => a.v === b.v, concurrency: 2 });
+    const old = ['a', 'b', 'c'].map((id) => ({ id, v: 1 }));
+    r.setDesired(old);
+    const drain = async (p: Promise<void>) => {
+      while (order.length < 100 && (release.length || open)) {
+        for (const f of release.splice(0)) f();
+        await new Promise((res) => setTimeout(res, 0));
+      }
+      await p;
+    };
+    await drain(r.settle());
+    expect(peak).toBe(2);
+    order.length = 0;
+    // Refresh of a, b, c; while a and b run, n is added and a changes: the new n goes before
+    // the rest, which keep their order (a's change once a's first run is over, then c).
+    r.touch();
+    const pass = r.pass();
+    await new Promise((res) => setTimeout(res, 0));
+    r.setDesired([...old, { id: 'n', v: 1 }]);
+    r.setDesired([{ id: 'a', v: 2 }, { id: 'b', v: 1 }, { id: 'c', v: 1 }, { id: 'n', v: 1 }]);
+    await drain(pass);
+    await drain(r.settle());
+    expect(order).toEqual(['a=1', 'b=1', 'n=1', 'a=2', 'c=1']);
+    expect(peak).toBe(2);
+  });
+
+  it('an object desired again while its delete runs is kept and applied', async () => {
+    const ops = recordingOps();
+    const { r } = make(ops);
+    r.setDesired([{ id: 'a', v: 1 }]);
+    await r.settle();
+    r.setDesired([]);
+    const deleting = r.pass();
+    r.setDesired([{ id: 'a', v: 2 }]);
+    await deleting;
+    await r.settle();
+    expect(ops.calls.slice(-2)).toEqual(['delete(a)', 'update(a=2)']);
+    expect(r.statuses()).toMatchObject([{ key: 'a', kind: 'done', deleting: false }]);
+  });
+
+  it('an object desired while a pass runs starts at once beside it, not after the pass', async () => {
+    const calls: string[] = [];
+    const release: (() => void)[] = [];
+    const ops: Operations<Obj> = {
+      async update(o) {
+        calls.push(`update(${o.id})`);
+        await new Promise<void>((r) => release.push(r));
+      },
+      async delete() {},
+      async prune() {},
+    };
+    const r = new Reconciler<Obj>('test', ops, { key: (o) => o.id, equal: (a, b) => a.v === b.v, concurrency: 2 });
+    r.start();
+    r.setDesired([{ id: 'a', v: 1 }]);
+    await new Promise((res) => setTimeout(res, 5));
+    expect(calls).toEqual(['update(a)']);
+    r.setDesired([{ id: 'a', v: 1 }, { id: 'b', v: 1 }]);
+    await new Promise((res) => setTimeout(res, 5));
+    expect(calls).toEqual(['update(a)', 'update(b)']);
+    for (const f of release.splice(0)) f();
+    await r.stop();
+  });
 });

@@ -7,6 +7,11 @@
  * exponential backoff (100 ms → 1 min); a TerminalError (a kernel feature missing) is reported
  * and not retried until the object changes. Done objects are refreshed periodically, so drift
  * made behind the agent's back is repaired; prune runs at the first pass and then periodically.
+ *
+ * A pass runs up to `concurrency` objects at once (never one key twice), and objects never
+ * applied yet go first: a new container's tap or table must not queue behind the refresh of
+ * fifty others (each op is a few process spawns, mostly waiting on the kernel). Workers pick the
+ * next object when they finish one, so objects that become due during a pass join it.
  */
 
 export interface Operations<T> {
@@ -43,6 +48,8 @@ export interface ReconcilerOptions<T> {
   maxBackoffMs?: number;
   refreshMs?: number;
   pruneMs?: number;
+  /** Objects applied at the same time (default 4). */
+  concurrency?: number;
   /** Objects wait (pending) while this returns a reason, e.g. the bridge they join is not ready. */
   blockedBy?(): string | null;
   /** Called after every status change (API/CLI views, logs). */
@@ -52,11 +59,20 @@ export interface ReconcilerOptions<T> {
 
 const BLOCKED_RECHECK_MS = 1000;
 
+interface Pool {
+  /** Keys being worked on: never two workers on one key. */
+  inflight: Set<string>;
+  size: number;
+  workers: Promise<void>[];
+}
+
 interface Entry<T> {
   obj: T;
   status: ObjectStatus;
   dirty: boolean;
   retryAt: number;
+  /** Some version of this object was applied: it exists, a new one waits for nobody. */
+  applied: boolean;
 }
 
 export class Reconciler<T> {
@@ -65,6 +81,7 @@ export class Reconciler<T> {
   private readonly maxBackoff: number;
   private readonly refreshMs: number;
   private readonly pruneMs: number;
+  private readonly concurrency: number;
   private readonly now: () => number;
   private pruneAt = 0;
   private pruneError: string | null = null;
@@ -72,6 +89,8 @@ export class Reconciler<T> {
   private timer: NodeJS.Timeout | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private started = false;
+  /** The workers of the running pass. */
+  private pool: Pool | null = null;
 
   constructor(
     readonly name: string,
@@ -82,6 +101,7 @@ export class Reconciler<T> {
     this.maxBackoff = opts.maxBackoffMs ?? 60_000;
     this.refreshMs = opts.refreshMs ?? 30 * 60_000;
     this.pruneMs = opts.pruneMs ?? 60 * 60_000;
+    this.concurrency = Math.max(1, opts.concurrency ?? 4);
     this.now = opts.now ?? Date.now;
   }
 
@@ -94,7 +114,7 @@ export class Reconciler<T> {
       const e = this.entries.get(key);
       if (e && !e.status.deleting && this.opts.equal(e.obj, obj)) continue;
       const status: ObjectStatus = { key, kind: 'pending', message: '', since: this.now(), failures: 0, terminal: false, deleting: false };
-      this.entries.set(key, { obj, status, dirty: true, retryAt: 0 });
+      this.entries.set(key, { obj, status, dirty: true, retryAt: 0, applied: e?.applied ?? false });
       this.opts.onStatus?.(status);
     }
     for (const [key, e] of this.entries) {
@@ -175,36 +195,20 @@ export class Reconciler<T> {
 
   private async runPass(): Promise<void> {
     const blocked = this.blocked();
-    for (const [key, e] of [...this.entries]) {
-      if (!e.dirty || e.retryAt > this.now()) continue;
-      if (blocked && !e.status.deleting) {
+    if (blocked) {
+      for (const e of this.entries.values()) {
+        if (!e.dirty || e.retryAt > this.now() || e.status.deleting) continue;
         // Checked again in a second, or at once when the owner touches the key.
         e.retryAt = this.now() + BLOCKED_RECHECK_MS;
         this.setStatus(e, 'pending', `waiting: ${blocked}`);
-        continue;
-      }
-      e.dirty = false;
-      try {
-        if (e.status.deleting) {
-          await this.ops.delete(e.obj);
-          this.entries.delete(key);
-          this.opts.onStatus?.({ ...e.status, kind: 'done', message: 'deleted', since: this.now() });
-        } else {
-          await this.ops.update(e.obj);
-          e.status.failures = 0;
-          this.setStatus(e, 'done', '');
-        }
-      } catch (err) {
-        const terminal = err instanceof TerminalError;
-        e.status.failures++;
-        e.status.terminal = terminal;
-        if (!terminal) {
-          e.dirty = true;
-          e.retryAt = this.now() + Math.min(this.maxBackoff, this.minBackoff * 2 ** (e.status.failures - 1));
-        }
-        this.setStatus(e, 'error', err instanceof Error ? err.message : String(err));
       }
     }
+    const pool: Pool = { inflight: new Set(), size: 0, workers: [] };
+    this.pool = pool;
+    this.grow();
+    // Workers that grow() adds while these run are waited for too.
+    for (let i = 0; i < pool.workers.length; i++) await pool.workers[i];
+    this.pool = null;
     if (!blocked && this.now() >= this.pruneAt) {
       try {
         await this.ops.prune(this.desired());
@@ -214,6 +218,65 @@ export class Reconciler<T> {
         this.pruneError = err instanceof Error ? err.message : String(err);
         this.pruneAt = this.now() + this.minBackoff;
       }
+    }
+  }
+
+  /** Adds workers to the running pass, up to the bound: objects that became due join it at once. */
+  private grow(): void {
+    const pool = this.pool;
+    if (!pool) return;
+    while (pool.size < this.concurrency && this.nextDue(pool.inflight)) {
+      pool.size++;
+      pool.workers.push(this.work(pool));
+    }
+  }
+
+  private async work(pool: Pool): Promise<void> {
+    for (let next = this.nextDue(pool.inflight); next; next = this.nextDue(pool.inflight)) {
+      const [key, e] = next;
+      pool.inflight.add(key);
+      await this.runOne(key, e);
+      pool.inflight.delete(key);
+    }
+    pool.size--;
+  }
+
+  /** The next due object not being worked on: one never applied first, else in insertion order. */
+  private nextDue(inflight: ReadonlySet<string>): [string, Entry<T>] | null {
+    const blocked = this.blocked() !== null;
+    let first: [string, Entry<T>] | null = null;
+    for (const [key, e] of this.entries) {
+      if (!e.dirty || e.retryAt > this.now() || inflight.has(key)) continue;
+      if (blocked && !e.status.deleting) continue;
+      if (!e.applied && !e.status.deleting) return [key, e];
+      first ??= [key, e];
+    }
+    return first;
+  }
+
+  private async runOne(key: string, e: Entry<T>): Promise<void> {
+    e.dirty = false;
+    try {
+      if (e.status.deleting) {
+        await this.ops.delete(e.obj);
+        // setDesired may have brought the key back meanwhile: that new entry stays.
+        if (this.entries.get(key) === e) this.entries.delete(key);
+        this.opts.onStatus?.({ ...e.status, kind: 'done', message: 'deleted', since: this.now() });
+      } else {
+        await this.ops.update(e.obj);
+        e.applied = true;
+        e.status.failures = 0;
+        this.setStatus(e, 'done', '');
+      }
+    } catch (err) {
+      const terminal = err instanceof TerminalError;
+      e.status.failures++;
+      e.status.terminal = terminal;
+      if (!terminal) {
+        e.dirty = true;
+        e.retryAt = this.now() + Math.min(this.maxBackoff, this.minBackoff * 2 ** (e.status.failures - 1));
+      }
+      this.setStatus(e, 'error', err instanceof Error ? err.message : String(err));
     }
   }
 
@@ -230,6 +293,8 @@ export class Reconciler<T> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
+      // A pass is running: its pool takes the new work now rather than after the pass.
+      if (this.pool) this.grow();
       void this.pass();
     }, 0);
   }

@@ -56,8 +56,8 @@ export class FakeKernel implements CommandRunner {
 
   /** Commands that changed something (everything but reads). */
   writes(): string[] {
-    // Every read the agent issues asks for JSON.
-    return this.log.filter((l) => !l.includes(' -j '));
+    // Every read the agent issues asks for JSON; a batch that makes a link prints it with -j too.
+    return this.log.filter(isWrite);
   }
 
   async run(argv: readonly string[], options: RunOptions = {}): Promise<string> {
@@ -82,10 +82,18 @@ export class FakeKernel implements CommandRunner {
       throw new CommandError(argv, 1, msg);
     };
     const s = a.join(' ');
-    if ((a[0] === 'ip' || a[0] === 'tc') && a[1] === '-batch' && input !== undefined) {
-      // Line by line, stopping at the first failure, as `ip -batch` / `tc -batch` do.
-      for (const line of input.split('\n').filter((l) => l.trim())) this.exec(path, [a[0], ...line.trim().split(/\s+/)], argv);
-      return '';
+    const batch = a.indexOf('-batch');
+    if ((a[0] === 'ip' || a[0] === 'tc') && batch > 0 && input !== undefined) {
+      // Line by line, stopping at the first failure, as `ip -batch` / `tc -batch` do; options
+      // before -batch (-j -d) shape what the `show` lines print.
+      const flags = a.slice(1, batch);
+      const out: string[] = [];
+      for (const line of input.split('\n').filter((l) => l.trim())) {
+        const words = line.trim().split(/\s+/);
+        const printed = this.exec(path, [a[0], ...(words.includes('show') ? flags : []), ...words], argv);
+        if (printed) out.push(printed);
+      }
+      return out.join('\n');
     }
     if (s === 'ip -j netns list') return JSON.stringify([...this.ns.keys()].filter((p) => p.startsWith('/run/netns/')).map((p) => ({ name: p.slice(11) })));
     if (a[0] === 'ip' && a[1] === 'netns') {
@@ -307,4 +315,9 @@ function fakeNftJson(family: string, name: string, script: string): unknown[] {
 
 function addElements(setLine: string, elems: string): string {
   return setLine.includes('elements = {') ? setLine.replace(/ \} \}$/, `, ${elems} } }`) : setLine.replace(/ \}$/, ` elements = { ${elems} } }`);
+}
+
+/** A logged command that changed something: not a JSON read, unless a batch that also writes. */
+export function isWrite(line: string): boolean {
+  return !line.includes(' -j ') || line.includes(' -batch ');
 }
