@@ -15,6 +15,9 @@
  *   answered. Until then the tables an earlier run left keep enforcing (fail-secure).
  * Everything is level-triggered: any change recomputes the desired sets from the table and the
  * current policy, so a restart after SIGKILL is one more ordinary reconcile.
+ *
+ * A new container of a service known to be in Protect is enforced before its own rule set arrives,
+ * with a provisional table (enforce/provisional.ts): no unprotected start-up window.
  */
 import { hostname } from 'node:os';
 import Dockerode from 'dockerode';
@@ -22,6 +25,7 @@ import type { DpMessage } from '@mseg/dp';
 import type { AgentOptions } from './cli/options.js';
 import { DpSupervisor } from './dp/supervisor.js';
 import { Enforcer } from './enforce/enforcer.js';
+import { ServiceModes } from './enforce/provisional.js';
 import type { DenyRecord, EnforceWorkload } from './enforce/types.js';
 import type { WorkloadPolicySpec } from './link/convert.js';
 import { ControllerLink, type AgentStatus } from './link/controller-link.js';
@@ -47,15 +51,20 @@ export function plumbingWorkloads(workloads: readonly Workload[]): PlumbingWorkl
 
 /**
  * Every running workload for the enforcer: Protect ones get a table; the others are listed too,
- * so prune may clear a table an earlier mode left in their namespace. No rule set yet is Monitor:
- * never block on a policy nobody chose.
+ * so prune may clear a table an earlier mode left in their namespace. No rule set yet is Monitor
+ * (never block on a policy nobody chose) unless the workload's service is known to be in Protect:
+ * then it gets the provisional rules `services` gives until its own arrive.
  */
-export function enforceWorkloads(workloads: readonly Workload[], policies: ReadonlyMap<string, WorkloadPolicySpec>): EnforceWorkload[] {
+export function enforceWorkloads(workloads: readonly Workload[], policies: ReadonlyMap<string, WorkloadPolicySpec>, services?: ServiceModes): EnforceWorkload[] {
   return workloads
     .filter((w) => w.state === 'running' && w.netns !== '')
     .map((w) => {
+      const ips = w.interfaces.flatMap((i) => i.ips);
       const p = policies.get(w.id);
-      return { workloadId: w.id, netns: w.netns, ips: w.interfaces.flatMap((i) => i.ips), mode: p?.mode ?? 'monitor', rules: p?.rules ?? [] };
+      if (p) return { workloadId: w.id, netns: w.netns, ips, mode: p.mode, rules: p.rules };
+      const rules = services?.provisional(w.service, ips) ?? null;
+      if (rules) return { workloadId: w.id, netns: w.netns, ips, mode: 'protect', rules, provisional: true };
+      return { workloadId: w.id, netns: w.netns, ips, mode: 'monitor', rules: [] };
     });
 }
 
@@ -81,6 +90,8 @@ type DpStats = Extract<DpMessage, { type: 'stats' }>;
 export interface AgentObserver {
   onTap?(status: ObjectStatus): void;
   onProtect?(status: ObjectStatus): void;
+  /** A Protect table is in the kernel: provisional (before the controller's rule set) or not. */
+  onProtectApplied?(workloadId: string, provisional: boolean): void;
 }
 
 export class Agent {
@@ -93,6 +104,7 @@ export class Agent {
   /** Host-side ifindex of each tap's nv-in port, by tap name: what the DP knows the port by. */
   private readonly ports = new Map<string, number>();
   private policies: ReadonlyMap<string, WorkloadPolicySpec> = new Map();
+  private readonly services = new ServiceModes();
   private policyApplied = false;
   private lastStats: DpStats | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -140,6 +152,7 @@ export class Agent {
         if (s.kind === 'error') log(`enforce: ${s.key}: ${s.message}`);
         observer.onProtect?.(s);
       },
+      onApplied: (spec) => observer.onProtectApplied?.(spec.workloadId, spec.provisional),
       onError: (m) => log(`enforce: ${m}`),
     });
     this.link = new ControllerLink({
@@ -182,7 +195,15 @@ export class Agent {
     const all = this.table.list();
     const known = all.filter((w) => w.netns !== '').map((w) => w.netns);
     this.plumbing.setWorkloads(plumbingWorkloads(all), known);
-    this.enforcer.setWorkloads(enforceWorkloads(all, this.policies));
+    this.enforcer.setWorkloads(this.enforceWorkloads(all));
+  }
+
+  private enforceWorkloads(all: readonly Workload[]): EnforceWorkload[] {
+    this.services.learn(
+      all.map((w) => ({ id: w.id, service: w.service, ips: w.interfaces.flatMap((i) => i.ips) })),
+      this.policies,
+    );
+    return enforceWorkloads(all, this.policies, this.services);
   }
 
   private portReady(tap: TapSpec, ifindex: number): void {
@@ -204,7 +225,7 @@ export class Agent {
     for (const id of u.removed) this.dp.removePolicy(id);
     for (const p of u.changed) this.dp.setPolicy(p.workloadId, p.mode, p.rules, Number(u.revision));
     this.policies = u.all;
-    this.enforcer.setWorkloads(enforceWorkloads(this.table.list(), this.policies));
+    this.enforcer.setWorkloads(this.enforceWorkloads(this.table.list()));
     if (!this.policyApplied && !this.stopped) {
       this.policyApplied = true;
       this.enforcer.start();

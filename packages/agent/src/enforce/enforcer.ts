@@ -26,6 +26,8 @@ export interface EnforcerOptions {
   runner: CommandRunner;
   onDeny(record: DenyRecord): void;
   onStatus?(status: ObjectStatus): void;
+  /** A table is in the kernel as `spec` says (after every successful update). */
+  onApplied?(spec: ProtectSpec): void;
   onError?(message: string): void;
   /** Deny-log reader command per namespace (tests); default nsenter + tcpdump. */
   denyLogCommand?(netns: string): string[];
@@ -40,7 +42,10 @@ export class Enforcer {
   private readonly applied = new Set<string>();
 
   constructor(private readonly opts: EnforcerOptions) {
-    const ops = new TableOps(opts.runner, () => this.workloads.map((w) => w.netns), (spec) => this.applied.add(spec.workloadId));
+    const ops = new TableOps(opts.runner, () => this.workloads.map((w) => w.netns), (spec) => {
+      this.applied.add(spec.workloadId);
+      opts.onApplied?.(spec);
+    });
     this.tables = new Reconciler('protect', ops, {
       key: (s) => s.workloadId,
       equal: (a, b) => JSON.stringify(a) === JSON.stringify(b),
@@ -118,6 +123,6 @@ export class Enforcer {
       if (named) fqdn.push([n, [...ips].sort()]);
     }
     fqdn.sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    return { workloadId: w.workloadId, netns: w.netns, ips: [...w.ips].sort(), rules: w.rules, fqdn };
+    return { workloadId: w.workloadId, netns: w.netns, ips: [...w.ips].sort(), rules: w.rules, fqdn, provisional: w.provisional ?? false };
   }
 }

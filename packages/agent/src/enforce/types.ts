@@ -10,6 +10,8 @@ export interface EnforceWorkload {
   mode: Mode;
   /** Compiled policy for this workload, in order (the DP rule shape). */
   rules: RuleSpec[];
+  /** The rules are the agent's stand-in until the controller's own arrive (see provisional.ts). */
+  provisional?: boolean;
 }
 
 /** A Protect table as the reconciler keeps it: everything its script is made from. */
@@ -20,6 +22,8 @@ export interface ProtectSpec {
   rules: RuleSpec[];
   /** Resolved addresses of the domains the rules name (only those), sorted. */
   fqdn: [string, string[]][];
+  /** A stand-in table (see provisional.ts): replaced once the controller's rule set arrives. */
+  provisional: boolean;
 }
 
 /** One packet the kernel denied, read from the NFLOG of a Protect container. */
