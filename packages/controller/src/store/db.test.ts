@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from './db.js';
 import { SCHEMA_VERSION } from './migrate.js';
 import { onPostgres, testDbUrl } from '../../test/support/store-env.js';
+import { testDatabase } from '../testing/controller.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mseg-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,5 +49,17 @@ describe.skipIf(!onPostgres)('store (PostgreSQL)', () => {
     await sql`insert into schema_version (version) values (${SCHEMA_VERSION + 1})`.execute(b.db);
     await b.close();
     await expect(openStore(testDbUrl, dir)).rejects.toThrow(/newer than this controller/);
+  });
+
+  it('lets replicas that start at once on an empty database migrate one after the other', async () => {
+    const fresh = await testDatabase();
+    try {
+      const stores = await Promise.all([0, 1, 2].map(() => openStore(fresh.url, dir)));
+      const v = await sql<{ n: number }>`select count(*) as n from schema_version`.execute(stores[0].db);
+      expect(Number(v.rows[0].n)).toBe(SCHEMA_VERSION);
+      await Promise.all(stores.map((st) => st.close()));
+    } finally {
+      await fresh.drop();
+    }
   });
 });

@@ -21,7 +21,27 @@ export const MIGRATIONS: readonly Migration[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
+/** Key of the PostgreSQL advisory lock that serialises migrations (any constant unique to mseg). */
+const MIGRATION_LOCK = 0x6d736567;
+
+/**
+ * Brings the schema to SCHEMA_VERSION. On PostgreSQL several replicas may start at once on an empty
+ * database; an advisory lock held on one connection makes them migrate one after the other (the
+ * later ones then find nothing to do) instead of racing on CREATE TABLE.
+ */
 export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<number> {
+  if (dialect !== 'postgres') return migrateOn(db, dialect);
+  return db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);
+    try {
+      return await migrateOn(conn, dialect);
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn);
+    }
+  });
+}
+
+async function migrateOn(db: Kysely<unknown>, dialect: Dialect): Promise<number> {
   await db.schema.createTable('schema_version').ifNotExists().addColumn('version', 'integer', (c) => c.notNull()).execute();
   const row = await sql<{ version: number }>`select max(version) as version from schema_version`.execute(db);
   const current = Number(row.rows[0]?.version ?? 0);
