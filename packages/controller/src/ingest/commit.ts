@@ -21,7 +21,7 @@ import { runInTransaction } from './statements.js';
 
 export const PAUSE_FACTOR = 4;
 export const MAX_PAUSE_MS = 250;
-export const MAX_RECORDS = 20_000;
+export const MAX_RECORDS = 5_000;
 
 interface Waiter {
   resolve(): void;
