@@ -40,19 +40,29 @@ export class Enforcer {
   private workloads: EnforceWorkload[] = [];
   private fqdn: FqdnMap = new Map();
   private readonly applied = new Set<string>();
+  /** Workloads whose table in the kernel is a provisional one. */
+  private readonly provisional = new Set<string>();
 
   constructor(private readonly opts: EnforcerOptions) {
     const ops = new TableOps(opts.runner, () => this.workloads.map((w) => w.netns), (spec) => {
       this.applied.add(spec.workloadId);
+      if (spec.provisional) this.provisional.add(spec.workloadId);
+      else this.provisional.delete(spec.workloadId);
       opts.onApplied?.(spec);
     });
     this.tables = new Reconciler('protect', ops, {
       key: (s) => s.workloadId,
       equal: (a, b) => JSON.stringify(a) === JSON.stringify(b),
+      // The controller's rule set replacing a stand-in is as urgent as a new table: it does not
+      // wait behind the rewrites of every other member a new peer caused.
+      urgent: (s) => !s.provisional && this.provisional.has(s.workloadId),
       refreshMs: opts.refreshMs,
       onStatus: (s) => {
         // The table (and its cut sets) exists from the first apply until it is deleted.
-        if (s.deleting) this.applied.delete(s.key);
+        if (s.deleting) {
+          this.applied.delete(s.key);
+          this.provisional.delete(s.key);
+        }
         opts.onStatus?.(s);
       },
     });

@@ -1,6 +1,6 @@
 /**
- * Operations on one tap (container interface): the veth pair first, then the mirror onto it; on
- * delete the mirror first, so no filter ever points at a missing device for longer than needed.
+ * Operations on one tap (container interface): the veth pair first, then the mirror onto it (beside
+ * the pair's address fixes); on delete the mirror first, so no filter ever points at a missing device for longer than needed.
  * The nv-in ifindex of each done tap is kept for the DP's port registration.
  */
 import type { Operations } from '../reconcile/reconciler.js';
@@ -31,10 +31,13 @@ export class TapOps implements Operations<TapSpec> {
   }
 
   async update(t: TapSpec): Promise<void> {
-    // The qdisc read does not depend on the pair: it runs beside the pair's reads.
-    const [{ ifindex, created }, clsact] = await Promise.all([this.veth.update(t), this.mirror.hasClsact(t)]);
-    await this.mirror.update(t, created, clsact);
-    this.events.onReady?.(t, ifindex);
+    // Each step waits only for what it needs (each command is a process, ~10 ms and more under
+    // load): the qdisc read does not depend on the pair, and the mirror needs nv-ex to exist, not
+    // to be up. Until the fix puts nv-ex up, mirrored frames are dropped at it, as before the
+    // mirror existed.
+    const [pair, clsact] = await Promise.all([this.veth.pair(t), this.mirror.hasClsact(t)]);
+    await Promise.all([this.veth.fix(t, pair), this.mirror.update(t, pair.created, clsact)]);
+    this.events.onReady?.(t, pair.ifindex);
   }
 
   async delete(t: TapSpec): Promise<void> {

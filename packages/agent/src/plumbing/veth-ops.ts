@@ -9,7 +9,9 @@ import { deleteIgnoringGone, getLink, isGone, isUp, listLinks, type LinkInfo } f
 import { BRIDGE, LINK_PREFIX, neuvMac } from './names.js';
 import type { TapSpec } from './types.js';
 
-export interface VethResult {
+export interface VethPair {
+  ex: LinkInfo;
+  inn: LinkInfo;
   /** The nv-in end's ifindex in the capture namespace: the port the DP attributes frames to. */
   ifindex: number;
   /** The pair was (re)made: anything pointing at the old nv-ex must be redone. */
@@ -28,7 +30,11 @@ export class VethOps {
     this.capture = namedNetnsPath(netnsName);
   }
 
-  async update(t: TapSpec): Promise<VethResult> {
+  /**
+   * The pair exists and each end names the other (made anew otherwise). Its addresses, state and
+   * bridge port are `fix`'s: a mirror onto nv-ex can go in meanwhile (see tap-ops.ts).
+   */
+  async pair(t: TapSpec): Promise<VethPair> {
     // The two ends live in different namespaces: read both at once (each read is a process).
     let [ex, inn] = await Promise.all([getLink(this.runner, t.netns, t.exName), getLink(this.runner, this.capture, t.inName)]);
     let created = false;
@@ -48,6 +54,11 @@ export class VethOps {
       created = true;
     }
     if (!ex || !inn) throw new Error(`veth ${t.exName}/${t.inName} missing right after it was made`);
+    return { ex, inn, ifindex: inn.ifindex, created };
+  }
+
+  /** Sets on both ends whatever differs from the NeuV MAC, no address generation, up, and the bridge port. */
+  async fix(t: TapSpec, { ex, inn }: VethPair): Promise<void> {
     const mac = neuvMac(inn.ifindex);
     const exFix = this.fixes(ex, mac, []);
     const writes: Promise<unknown>[] = [];
@@ -63,7 +74,6 @@ export class VethOps {
     }
     if (inLines.length) writes.push(this.runner.run(inNetns(this.capture, ['ip', '-batch', '-']), { input: `${inLines.join('\n')}\n` }));
     await Promise.all(writes);
-    return { ifindex: inn.ifindex, created };
   }
 
   /** Deleting either end removes the pair; the container end goes with its namespace anyway. */

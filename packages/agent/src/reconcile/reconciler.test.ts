@@ -112,7 +112,7 @@ describe('reconciler', () => {
     expect(ops.calls.filter((c) => c.startsWith('delete'))).toEqual(['delete(a)', 'delete(a)']);
   });
 
-  it('runs objects concurrently up to the bound, never one key twice, new objects before refreshes', async () => {
+  it('runs new objects concurrently up to the bound, objects applied before one at a time and after new ones', async () => {
     let open = 0;
     let peak = 0;
     const order: string[] = [];
@@ -141,17 +141,21 @@ describe('reconciler', () => {
     await drain(r.settle());
     expect(peak).toBe(2);
     order.length = 0;
-    // Refresh of a, b, c; while a and b run, n is added and a changes: the new n goes before
-    // the rest, which keep their order (a's change once a's first run is over, then c).
+    peak = 0;
+    // Refresh of a, b, c: one at a time, though a worker is free. While a runs, n is added and a
+    // changes: n goes next, then a's new version and the rest in insertion order.
     r.touch();
     const pass = r.pass();
     await new Promise((res) => setTimeout(res, 0));
+    expect(open).toBe(1);
     r.setDesired([...old, { id: 'n', v: 1 }]);
     r.setDesired([{ id: 'a', v: 2 }, { id: 'b', v: 1 }, { id: 'c', v: 1 }, { id: 'n', v: 1 }]);
+    const grown = r.pass();
     await drain(pass);
+    await drain(grown);
     await drain(r.settle());
-    expect(order).toEqual(['a=1', 'b=1', 'n=1', 'a=2', 'c=1']);
-    expect(peak).toBe(2);
+    expect(order).toEqual(['a=1', 'n=1', 'a=2', 'b=1', 'c=1']);
+    expect(peak).toBe(1);
   });
 
   it('an object desired again while its delete runs is kept and applied', async () => {
@@ -189,5 +193,16 @@ describe('reconciler', () => {
     expect(calls).toEqual(['update(a)', 'update(b)']);
     for (const f of release.splice(0)) f();
     await r.stop();
+  });
+
+  it('an urgent object applied before goes first among the rest', async () => {
+    const ops = recordingOps();
+    const r = new Reconciler<Obj>('test', ops, { key: (o) => o.id, equal: (a, b) => a.v === b.v, urgent: (o) => o.v === 9 });
+    r.setDesired(['a', 'b', 'c'].map((id) => ({ id, v: 1 })));
+    await r.settle();
+    ops.calls.length = 0;
+    r.setDesired([{ id: 'a', v: 2 }, { id: 'b', v: 2 }, { id: 'c', v: 9 }]);
+    await r.settle();
+    expect(ops.calls).toEqual(['update(c=9)', 'update(a=2)', 'update(b=2)']);
   });
 });

@@ -10,8 +10,11 @@
  *
  * A pass runs up to `concurrency` objects at once (never one key twice), and objects never
  * applied yet go first: a new container's tap or table must not queue behind the refresh of
- * fifty others (each op is a few process spawns, mostly waiting on the kernel). Workers pick the
- * next object when they finish one, so objects that become due during a pass join it.
+ * fifty others (each op is a few process spawns). Objects that exist already (changed, refreshed,
+ * deleted) take at most `busyConcurrency` of the workers, unless `urgent`: on a 2-core host a
+ * burst of rewrites (a new peer changes the table of every member of a service) would otherwise
+ * take the CPU from the new objects. Workers pick the next object when they finish one, so objects that become due
+ * during a pass join it.
  */
 
 export interface Operations<T> {
@@ -50,6 +53,10 @@ export interface ReconcilerOptions<T> {
   pruneMs?: number;
   /** Objects applied at the same time (default 4). */
   concurrency?: number;
+  /** Of those, objects that were applied before (default 1). */
+  busyConcurrency?: number;
+  /** Objects applied before that still go first, like new ones (e.g. a stand-in to replace). */
+  urgent?(obj: T): boolean;
   /** Objects wait (pending) while this returns a reason, e.g. the bridge they join is not ready. */
   blockedBy?(): string | null;
   /** Called after every status change (API/CLI views, logs). */
@@ -62,6 +69,8 @@ const BLOCKED_RECHECK_MS = 1000;
 interface Pool {
   /** Keys being worked on: never two workers on one key. */
   inflight: Set<string>;
+  /** How many of them were applied before (see busyConcurrency). */
+  busy: number;
   size: number;
   workers: Promise<void>[];
 }
@@ -82,6 +91,7 @@ export class Reconciler<T> {
   private readonly refreshMs: number;
   private readonly pruneMs: number;
   private readonly concurrency: number;
+  private readonly busyConcurrency: number;
   private readonly now: () => number;
   private pruneAt = 0;
   private pruneError: string | null = null;
@@ -102,6 +112,7 @@ export class Reconciler<T> {
     this.refreshMs = opts.refreshMs ?? 30 * 60_000;
     this.pruneMs = opts.pruneMs ?? 60 * 60_000;
     this.concurrency = Math.max(1, opts.concurrency ?? 4);
+    this.busyConcurrency = Math.max(1, Math.min(this.concurrency, opts.busyConcurrency ?? 1));
     this.now = opts.now ?? Date.now;
   }
 
@@ -203,7 +214,7 @@ export class Reconciler<T> {
         this.setStatus(e, 'pending', `waiting: ${blocked}`);
       }
     }
-    const pool: Pool = { inflight: new Set(), size: 0, workers: [] };
+    const pool: Pool = { inflight: new Set(), busy: 0, size: 0, workers: [] };
     this.pool = pool;
     this.grow();
     // Workers that grow() adds while these run are waited for too.
@@ -225,31 +236,34 @@ export class Reconciler<T> {
   private grow(): void {
     const pool = this.pool;
     if (!pool) return;
-    while (pool.size < this.concurrency && this.nextDue(pool.inflight)) {
+    while (pool.size < this.concurrency && this.nextDue(pool)) {
       pool.size++;
       pool.workers.push(this.work(pool));
     }
   }
 
   private async work(pool: Pool): Promise<void> {
-    for (let next = this.nextDue(pool.inflight); next; next = this.nextDue(pool.inflight)) {
+    for (let next = this.nextDue(pool); next; next = this.nextDue(pool)) {
       const [key, e] = next;
+      const busy = isBusy(e);
       pool.inflight.add(key);
+      if (busy) pool.busy++;
       await this.runOne(key, e);
       pool.inflight.delete(key);
+      if (busy) pool.busy--;
     }
     pool.size--;
   }
 
   /** The next due object not being worked on: one never applied first, else in insertion order. */
-  private nextDue(inflight: ReadonlySet<string>): [string, Entry<T>] | null {
+  private nextDue(pool: Pool): [string, Entry<T>] | null {
     const blocked = this.blocked() !== null;
     let first: [string, Entry<T>] | null = null;
     for (const [key, e] of this.entries) {
-      if (!e.dirty || e.retryAt > this.now() || inflight.has(key)) continue;
+      if (!e.dirty || e.retryAt > this.now() || pool.inflight.has(key)) continue;
       if (blocked && !e.status.deleting) continue;
-      if (!e.applied && !e.status.deleting) return [key, e];
-      first ??= [key, e];
+      if (!isBusy(e) || (!e.status.deleting && this.opts.urgent?.(e.obj))) return [key, e];
+      if (pool.busy < this.busyConcurrency) first ??= [key, e];
     }
     return first;
   }
@@ -311,4 +325,9 @@ export class Reconciler<T> {
     }, Math.min(delay, 2 ** 31 - 1));
     this.timer.unref();
   }
+}
+
+/** An object that exists already: changed, refreshed or being deleted. */
+function isBusy(e: Entry<unknown>): boolean {
+  return e.applied || e.status.deleting;
 }
