@@ -1,13 +1,13 @@
 /**
  * Group commit: the batches of reports that arrive close together are merged and written in ONE
  * transaction, and each report is acknowledged only once that transaction committed (so an
- * acknowledged report survives a crash, as before). A transaction per report made SQLite spend
- * most of its time on per-transaction and per-statement work, and wrote the two ends of a
- * conversation as two row updates; merged, they are one.
+ * acknowledged report survives a crash, as before). When both ends of a conversation land in the
+ * same transaction, they are one row write instead of two.
  *
  * After a transaction, the next one waits PAUSE_FACTOR times as long as that one took (at most
  * MAX_PAUSE_MS), gathering reports meanwhile: a quick one (little traffic, tests) is followed at
- * once, while under load transactions grow until the writer is busy a fifth of the time. Few
+ * once, while under load transactions grow, the writer busy at most a fifth of the time until
+ * MAX_RECORDS makes them start sooner. Few
  * large transactions are what make SQLite fast here: a commit writes every page it dirtied to
  * the WAL, and conversations dirty index pages all over (per workload), so a page written once
  * per transaction instead of once per report is most of the cost saved. A transaction starts
