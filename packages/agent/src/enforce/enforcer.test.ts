@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeKernel, isWrite } from '../testing/fake-kernel.js';
 import { Enforcer } from './enforcer.js';
-import type { EnforceWorkload } from './types.js';
+import type { EnforceWorkload, ProtectSpec } from './types.js';
 
 const S = '/proc/10/ns/net';
 const C = '/proc/20/ns/net';
@@ -11,9 +11,9 @@ afterEach(async () => {
   for (const e of made.splice(0)) await e.stop();
 });
 
-function enforcer(k: FakeKernel): Enforcer {
+function enforcer(k: FakeKernel, onApplied?: (spec: ProtectSpec) => void): Enforcer {
   // Deny logs are not read here: a reader that exits at once is enough for the reconciler tests.
-  const e = new Enforcer({ runner: k, onDeny: () => {}, denyLogCommand: () => ['true'] });
+  const e = new Enforcer({ runner: k, onDeny: () => {}, denyLogCommand: () => ['true'], onApplied });
   made.push(e);
   return e;
 }
@@ -108,5 +108,32 @@ describe('Protect tables reconcile', () => {
     e.setWorkloads([client]);
     await e.settle();
     expect(e.statuses()).toEqual([]);
+  });
+
+  it('a provisional table is replaced by the rule set from the controller, rewritten only when the rules differ', async () => {
+    const k = new FakeKernel();
+    k.addNetns(S);
+    const applied: string[] = [];
+    const e = enforcer(k, (spec) => applied.push(`${spec.workloadId}:${spec.provisional ? 'provisional' : 'own'}`));
+    const rules = [{ id: 4, from: ['10.0.0.3'], to: ['10.0.0.2'], ports: 'tcp/80', apps: ['any'], action: 'allow' as const }];
+    const srv = (r: typeof rules, provisional?: boolean): EnforceWorkload => ({ workloadId: 'srv', netns: S, ips: ['10.0.0.2'], mode: 'protect', rules: r, provisional });
+    e.setWorkloads([srv([], true)]);
+    await e.settle();
+    const failClosed = k.ns.get(S)!.nft.get('inet mseg')!;
+    // Fail-closed: nothing accepted but loopback, established flows and neighbour discovery.
+    const accepts = failClosed.split('\n').map((l) => l.trim()).filter((l) => l.endsWith(' accept'));
+    expect(accepts.filter((l) => !/^(iif lo|oif lo|ct state established,related|icmpv6 type .*) accept$/.test(l))).toEqual([]);
+    expect(accepts).toHaveLength(6);
+    // The controller's rules differ: one atomic rewrite.
+    e.setWorkloads([srv(rules)]);
+    await e.settle();
+    expect(nftWrites(k, 0)).toEqual([`nsenter --net=${S} -- nft -f - <<32 lines`, `nsenter --net=${S} -- nft -f - <<34 lines`]);
+    // The same rules provisional first and then as the controller's: read, not rewritten.
+    e.setWorkloads([srv(rules, true)]);
+    await e.settle();
+    e.setWorkloads([srv(rules)]);
+    await e.settle();
+    expect(nftWrites(k, 0)).toHaveLength(2);
+    expect(applied).toEqual(['srv:provisional', 'srv:own', 'srv:provisional', 'srv:own']);
   });
 });
