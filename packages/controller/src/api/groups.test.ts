@@ -5,6 +5,7 @@ import { bumpPolicyRevision, currentRevision } from '../policy/revision.js';
 import { ensureReservedGroups, ensureServiceGroups } from '../policy/service-groups.js';
 import type { Context } from '../server/context.js';
 import { testController, type TestController } from '../testing/controller.js';
+import { PREVIEW_MEMBERS } from './groups.js';
 
 interface W {
   id: string;
@@ -204,6 +205,65 @@ describe('groups', () => {
     await t.admin('DELETE', '/api/v1/groups/g');
     expect(events).toEqual([r0 + 1, r0 + 2, r0 + 3, r0 + 4]);
     expect(await currentRevision(t.ctx)).toBe(r0 + 4);
+  });
+});
+
+describe('preview of unsaved criteria', () => {
+  it.each([
+    ['image prefix', [{ key: 'image', op: 'prefix', value: 'nginx:' }], ['web1', 'web2']],
+    ['image regex', [{ key: 'image', op: 'regex', value: '^registry\\.local/' }], ['api1']],
+    ['label k=v', [{ key: 'label', op: '=', value: 'tier=web' }], ['web1', 'web2']],
+    ['label absence', [{ key: 'label', op: '!=', value: 'canary' }], ['api1', 'db1', 'web1']],
+    ['service', [{ key: 'service', op: '=', value: 'db' }], ['db1']],
+    ['service !=', [{ key: 'service', op: '!=', value: 'web' }], ['api1', 'db1']],
+    ['IPv4 CIDR', [{ key: 'address', op: '=', value: '10.0.0.0/24' }], ['web1', 'web2']],
+    ['IPv6 address', [{ key: 'address', op: '=', value: 'fd00::11' }], ['api1']],
+    ['no criteria: nobody', [], []],
+  ])('selects by %s what the saved group would, storing nothing', async (_name, criteria, ids) => {
+    const rev = await currentRevision(t.ctx);
+    const r = await t.admin('POST', '/api/v1/groups/preview', { criteria });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ members: ids.map((id) => ({ id, name: id, service: expect.any(String), host: '192.168.1.10' })), total: ids.length });
+    expect(await currentRevision(t.ctx)).toBe(rev);
+    await t.admin('POST', '/api/v1/groups', { name: 'saved', criteria });
+    expect((await t.admin('GET', '/api/v1/groups/saved/members')).json.items).toEqual(ids);
+  });
+
+  it('names service and host of each member', async () => {
+    const r = await t.admin('POST', '/api/v1/groups/preview', { criteria: [{ key: 'name', op: '=', value: 'api1' }] });
+    expect(r.json.members).toEqual([{ id: 'api1', name: 'api1', service: 'api', host: '192.168.1.10' }]);
+  });
+
+  it(`lists at most ${PREVIEW_MEMBERS} members and counts them all`, async () => {
+    await addWorkloads(
+      t.ctx,
+      Array.from({ length: PREVIEW_MEMBERS + 5 }, (_, i) => ({ id: `bulk${String(i).padStart(3, '0')}`, service: 'bulk', ips: [`10.9.${i >> 8}.${i & 255}`] })),
+    );
+    const r = await t.reader('POST', '/api/v1/groups/preview', { criteria: [{ key: 'service', op: '=', value: 'bulk' }] });
+    expect(r.json.total).toBe(PREVIEW_MEMBERS + 5);
+    expect(r.json.members).toHaveLength(PREVIEW_MEMBERS);
+    expect(r.json.members[0].name).toBe('bulk000');
+  });
+
+  it.each([
+    [{ criteria: [{ key: 'image', op: 'regex', value: '(' }] }, 'body.criteria.0.value', /not a valid regex/],
+    [{ criteria: [{ key: 'service', op: '=', value: 'web' }, { key: 'image', op: 'regex', value: '(a+)+$' }] }, 'body.criteria.1.value', /exponential/],
+    [{ criteria: [{ key: 'address', op: 'contains', value: '10.' }] }, 'body.criteria.0.op', /"=" or "!="/],
+    [{ criteria: [{ key: 'colour', op: '=', value: 'red' }] }, 'body.criteria.0.key', /must be one of/],
+    [{ criteria: [], name: 'g' }, 'body.name', /unknown field/],
+    [{}, 'body.criteria', /required/],
+  ])('refuses %j with 400 naming the field', async (body, field, msg) => {
+    const r = await t.reader('POST', '/api/v1/groups/preview', body);
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({ code: 'MSEG_ERR_VALIDATION', field });
+    expect(r.json.error.message).toMatch(msg);
+  });
+
+  it('answers a reader, who still may not create groups, and nobody without a token', async () => {
+    const criteria = [{ key: 'label', op: '=', value: 'canary' }];
+    expect((await t.reader('POST', '/api/v1/groups/preview', { criteria })).json).toEqual({ members: [{ id: 'web2', name: 'web2', service: 'web', host: '192.168.1.10' }], total: 1 });
+    expect((await t.reader('POST', '/api/v1/groups', { name: 'preview', criteria })).status).toBe(403);
+    expect((await t.anon('POST', '/api/v1/groups/preview', { criteria })).status).toBe(401);
   });
 });
 

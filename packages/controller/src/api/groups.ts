@@ -4,15 +4,19 @@
  */
 import { Type } from '@sinclair/typebox';
 import { CriterionSchema } from '../policy/import-export.js';
-import { policySnapshot, workloadsInGroup } from '../policy/membership.js';
+import { policySnapshot, workloadsInGroup, workloadsMatching } from '../policy/membership.js';
 import { previewProtect } from '../policy/preview.js';
 import { createGroup, deleteGroup, getGroup, listGroups, updateGroup } from '../policy/repository.js';
+import { checkCriteria } from '../policy/validate.js';
 import type { ApiPlugin } from './index.js';
 import { ErrorResponses, PageOf, Paging } from './schemas/common.js';
 
 const Mode = Type.Union([Type.Literal('monitor'), Type.Literal('protect')]);
 const Kind = Type.Union([Type.Literal('user'), Type.Literal('service'), Type.Literal('reserved')]);
 const NameParam = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }) });
+const Criteria = Type.Array(CriterionSchema, { maxItems: 64 });
+/** Members a preview lists; `total` still counts them all. */
+export const PREVIEW_MEMBERS = 200;
 
 export const GroupSchema = Type.Object({
   name: Type.String(),
@@ -29,7 +33,7 @@ const NewGroup = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 128 }),
     comment: Type.Optional(Type.String({ maxLength: 1024 })),
-    criteria: Type.Array(CriterionSchema, { maxItems: 64 }),
+    criteria: Criteria,
   },
   { additionalProperties: false },
 );
@@ -38,11 +42,20 @@ const GroupPatch = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'rename (user groups); rules follow' })),
     comment: Type.Optional(Type.String({ maxLength: 1024 })),
-    criteria: Type.Optional(Type.Array(CriterionSchema, { maxItems: 64 })),
+    criteria: Type.Optional(Criteria),
     mode: Type.Optional(Mode),
   },
   { additionalProperties: false, minProperties: 1 },
 );
+
+const PreviewBody = Type.Object({ criteria: Criteria }, { additionalProperties: false });
+
+const Preview = Type.Object({
+  members: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), service: Type.String(), host: Type.String() }), {
+    description: `by name, at most ${PREVIEW_MEMBERS}`,
+  }),
+  total: Type.Integer({ description: 'running workloads the criteria select' }),
+});
 
 const WouldBlock = Type.Object({
   clientWorkload: Type.String(),
@@ -91,6 +104,28 @@ const groups: ApiPlugin = async (app, { ctx }) => {
     async (req, reply) => {
       const g = await createGroup(ctx, req.body);
       return reply.status(201).send((await withMembers([g]))[0]);
+    },
+  );
+
+  app.post(
+    '/groups/preview',
+    {
+      // Evaluates criteria and stores nothing, so readers may call it although it is a POST
+      // (the criteria are a body, as in POST /groups).
+      config: { anyRole: true },
+      schema: {
+        tags: ['groups'],
+        summary: 'Running workloads that criteria would select, checked as POST /groups checks them; nothing is saved',
+        body: PreviewBody,
+        response: { 200: Preview, ...ErrorResponses },
+      },
+    },
+    async (req) => {
+      const criteria = checkCriteria(req.body.criteria, 'body.criteria');
+      const matched = workloadsMatching(await policySnapshot(ctx), criteria);
+      matched.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+      const members = matched.slice(0, PREVIEW_MEMBERS).map(({ id, name, service, host }) => ({ id, name, service, host }));
+      return { members, total: matched.length };
     },
   );
 

@@ -2,8 +2,8 @@
  * Authentication and role check for every request under /api/v1, as one onRequest hook so no
  * route can forget it. Routes opt out only through their config: `public` (login, health),
  * `queryToken` (the event stream: EventSource cannot set headers, so `?token=` is accepted there
- * and nowhere else, keeping tokens out of other URLs and logs), `anyRole` (logout: a reader may end
- * its own session although it is a POST).
+ * and nowhere else, keeping tokens out of other URLs and logs), `anyRole` (a POST that a reader
+ * may send: logout ends its own session, the group preview changes nothing).
  */
 import type { FastifyRequest } from 'fastify';
 import { MsegError } from '../errors.js';

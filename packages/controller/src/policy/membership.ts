@@ -9,7 +9,7 @@ import { MsegError } from '../errors.js';
 import type { Context } from '../server/context.js';
 import type { Workload } from '../store/schema.js';
 import { compileCriteria, type DnsIndex, type GroupMatcher, type WorkloadFacts } from './criteria.js';
-import { CONTAINERS, EXTERNAL, NODES, type Group, type Rule, groupFromRow, ruleFromRow, serviceGroupName } from './model.js';
+import { CONTAINERS, EXTERNAL, NODES, type Criterion, type Group, type Rule, groupFromRow, ruleFromRow, serviceGroupName } from './model.js';
 import { currentRevision } from './revision.js';
 
 export interface PolicySnapshot {
@@ -174,6 +174,15 @@ export async function workloadsInGroup(ctx: Context, name: string): Promise<stri
   const ids = snap.members.get(name);
   if (!ids) throw new MsegError('MSEG_ERR_NOT_FOUND', `group "${name}" does not exist`, 'params.name');
   return ids;
+}
+
+/**
+ * The running workloads that criteria (already validated) select in a snapshot, as a group with
+ * them would have as members: the editor's preview of a group before it is saved.
+ */
+export function workloadsMatching(snap: PolicySnapshot, criteria: readonly Criterion[]): WorkloadFacts[] {
+  const m = compileCriteria(criteria);
+  return [...snap.workloads.values()].filter((w) => m.matchesWorkload(w, snap.dns));
 }
 
 export async function groupsOfWorkload(ctx: Context, id: string): Promise<string[]> {

@@ -1,6 +1,6 @@
 /** Every request of the groups page. */
 import { request } from '../../lib/api';
-import type { Criterion, Group, Mode, Page, WouldBlock } from './types';
+import type { Criterion, Group, GroupPreview, Mode, Page, WouldBlock } from './types';
 
 export function listGroups(signal?: AbortSignal): Promise<Page<Group>> {
   return request<Page<Group>>('/groups', { query: { limit: 1000 }, signal });
@@ -18,8 +18,9 @@ export function deleteGroup(name: string): Promise<void> {
   return request<void>(`/groups/${encodeURIComponent(name)}`, { method: 'DELETE' });
 }
 
-export function groupMembers(name: string, signal?: AbortSignal): Promise<Page<string>> {
-  return request<Page<string>>(`/groups/${encodeURIComponent(name)}/members`, { query: { limit: 200 }, signal });
+/** Running workloads that criteria select, before they are saved; a 400 names the criterion at fault. */
+export function previewGroup(criteria: Criterion[], signal?: AbortSignal): Promise<GroupPreview> {
+  return request<GroupPreview>('/groups/preview', { method: 'POST', body: { criteria }, signal });
 }
 
 /** Conversations of the last 24 h that Protect on this service group would block. */

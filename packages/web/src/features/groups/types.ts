@@ -21,6 +21,12 @@ export interface Group {
   updatedAt: number;
 }
 
+/** The first members (by name) of what criteria select, and how many there are in all. */
+export interface GroupPreview {
+  members: { id: string; name: string; service: string; host: string }[];
+  total: number;
+}
+
 export interface WouldBlock {
   clientWorkload: string;
   serverWorkload: string;
