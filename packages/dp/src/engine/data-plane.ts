@@ -12,7 +12,7 @@ import { APP_UNKNOWN, appName } from '../dpi/apps.js';
 import { DpiEngine, DpiStatus } from '../dpi/engine.js';
 import type { FlowMeta } from '../dpi/meta.js';
 import type { DpiParser } from '../dpi/parser.js';
-import { formatAddress, formatEndpoint, parseAddress } from '../net/address.js';
+import { addressKey, formatAddress, formatEndpoint, parseAddress } from '../net/address.js';
 import { Action, ACTION_NAMES, evaluate, type CompiledPolicy, type Verdict } from '../policy/compiled.js';
 import { FqdnTable } from '../policy/fqdn-table.js';
 import { addDelta, ConnectionAggregator, DIRECTION_NAMES, type ConnectionRecord } from '../report/connection-aggregator.js';
@@ -265,7 +265,7 @@ export class DataPlane {
   }
 
   private ipIsWorkload(ips: Set<string>, w: Uint32Array): boolean {
-    return ips.size > 0 && ips.has(`${w[0]},${w[1]},${w[2]},${w[3]}`);
+    return ips.size > 0 && ips.has(addressKey(w));
   }
 
   private policyOf(row: number): CompiledPolicy | null {
