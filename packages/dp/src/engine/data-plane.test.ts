@@ -119,6 +119,23 @@ describe('data plane', () => {
     expect(byWl).toEqual({ srv: 'ingress', cli: 'egress' });
   });
 
+  it('reports the sessions of a removed port at once, under its workload, and ends them', () => {
+    const h = harness();
+    h.dp.ports.set({ ifindex: 7, workloadId: 'srv', macs: ['02:00:00:00:00:02'], ips: ['10.0.0.2'] });
+    h.dp.ports.set({ ifindex: 8, workloadId: 'cli', macs: ['02:00:00:00:00:01'], ips: [] });
+    handshake(h.send, 1000, 7);
+    handshake(h.send, 1000, 8);
+    expect(h.dp.removePort(8)).toBe(true);
+    // Only the removed port's session was ended; its record names its workload, before any interval.
+    expect(h.connections.map((c) => [c.workloadId, c.sessions])).toEqual([['cli', 1]]);
+    expect(h.flows.map((f) => [f.workloadId, f.end])).toEqual([['cli', 'flush']]);
+    expect(h.dp.table.count).toBe(1);
+    expect(h.dp.ports.get(8)).toBeUndefined();
+    expect(h.dp.removePort(8)).toBe(false);
+    h.dp.flush();
+    expect(h.connections.map((c) => [c.workloadId, c.sessions])).toEqual([['cli', 1], ['srv', 1]]);
+  });
+
   it('re-decides an app rule once DPI knows the app and asks to cut a Protect deny', () => {
     const h = harness();
     h.dp.ports.set({ ifindex: 7, workloadId: 'srv', macs: ['02:00:00:00:00:02'], ips: ['10.0.0.2'] });

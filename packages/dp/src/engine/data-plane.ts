@@ -553,6 +553,20 @@ export class DataPlane {
     if (batch.length > 0 && this.opts.onConnections) this.opts.onConnections(batch);
   }
 
+  /**
+   * A tap is gone: its sessions are ended and their last deltas emitted now, under its workload.
+   * Once the port is forgotten nothing names their workload, so a later report would give them to
+   * nobody. Returns false for a port not registered.
+   */
+  removePort(ifindex: number): boolean {
+    if (!this.ports.get(ifindex)) return false;
+    const t = this.table;
+    for (let row = t.count - 1; row >= 0; row--) if (t.ifindex[row] === ifindex) this.endSession(row, 'flush');
+    const batch = this.connections.take();
+    if (batch.length > 0 && this.opts.onConnections) this.opts.onConnections(batch);
+    return this.ports.delete(ifindex);
+  }
+
   /** Ends every session (end of a capture file, or shutdown) and emits the last reports. */
   flush(): void {
     const t = this.table;

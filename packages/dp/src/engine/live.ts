@@ -151,7 +151,9 @@ export class LiveDataPlane {
         dp.ports.set({ ifindex: m.ifindex, workloadId: m.workloadId, macs: m.macs, ips: m.ips });
         break;
       case 'port_remove':
-        dp.ports.delete(m.ifindex);
+        // Frames still in the ring belong to the port's last sessions: count them first.
+        this.drain();
+        dp.removePort(m.ifindex);
         break;
       case 'policy_set':
         dp.policies.set(m.workloadId, compilePolicy({ mode: m.mode, rules: m.rules }));
