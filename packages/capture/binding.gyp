@@ -9,6 +9,7 @@
         "src/capture.cc",
         "src/ring.cc",
         "src/netns_socket.cc",
+        "src/netlink.cc",
         "src/sys_error.cc"
       ],
       "defines": ["NAPI_VERSION=8"],

@@ -96,3 +96,14 @@ export declare const FRAME_NSEC: 5;
 export declare const FRAME_VLAN: 6;
 /** Packet type: 0 host, 1 broadcast, 2 multicast, 3 other host, 4 outgoing (linux/if_packet.h). */
 export declare const FRAME_PKTTYPE: 7;
+
+/**
+ * Sends `request` (one or more netlink messages, each asking for an ack or a dump) on a fresh
+ * netlink socket of `protocol` (0 NETLINK_ROUTE, 12 NETLINK_NETFILTER) opened inside the network
+ * namespace at `netns` (/proc/PID/ns/net, /run/netns/NAME; '' for the caller's own), and resolves
+ * with every reply datagram concatenated once `messages` replies have ended (NLMSG_ERROR/NLMSG_DONE).
+ * Kernel refusals are in the reply (NLMSG_ERROR with a negative errno) for the caller to parse; the
+ * promise rejects only when the exchange itself fails (no such namespace: code 'ENOENT'; no reply
+ * within 10 s: 'ETIMEDOUT'), with an Error like Capture's. Needs CAP_SYS_ADMIN to enter a namespace.
+ */
+export declare function netlinkRequest(netns: string, protocol: number, request: Uint8Array, messages: number): Promise<Buffer>;

@@ -5,6 +5,7 @@ const binding = createRequire(import.meta.url)('./build/Release/mseg_capture.nod
 
 export const {
   Capture,
+  netlinkRequest,
   FRAME_WORDS,
   FRAME_OFFSET,
   FRAME_CAPLEN,

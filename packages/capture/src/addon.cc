@@ -1,8 +1,9 @@
-// Module entry: the Capture class and the layout of the per-frame index words.
+// Module entry: the Capture class, the layout of the per-frame index words, and netlinkRequest.
 #include <node_api.h>
 
 #include "capture.h"
 #include "js_errors.h"
+#include "netlink.h"
 #include "ring.h"
 
 namespace {
@@ -20,6 +21,9 @@ NAPI_MODULE_INIT() {
   napi_value cls = DefineCaptureClass(env);
   if (cls == nullptr) return nullptr;
   NAPI_CALL(env, napi_set_named_property(env, exports, "Capture", cls));
+  napi_value netlink = DefineNetlinkRequest(env);
+  if (netlink == nullptr) return nullptr;
+  NAPI_CALL(env, napi_set_named_property(env, exports, "netlinkRequest", netlink));
   const struct {
     const char* name;
     uint32_t value;

@@ -26,16 +26,16 @@ void SetProp(napi_env env, napi_value obj, const char* name, napi_value value) {
 
 }  // namespace
 
-void ThrowSysError(napi_env env, const SysError& err) {
+napi_value SysErrorValue(napi_env env, const SysError& err, const char* prefix) {
   const char* name = strerrorname_np(err.code);
-  std::string message = std::string("capture: ") + err.syscall;
+  std::string message = std::string(prefix) + ": " + err.syscall;
   if (!err.subject.empty()) message += " " + err.subject;
   message += ": " + std::string(strerror(err.code)) + Hint(err);
 
   napi_value code, msg, error, value;
   napi_create_string_utf8(env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
   napi_create_string_utf8(env, message.c_str(), message.size(), &msg);
-  if (napi_create_error(env, code, msg, &error) != napi_ok) return;
+  if (napi_create_error(env, code, msg, &error) != napi_ok) return nullptr;
   napi_create_int32(env, -err.code, &value);
   SetProp(env, error, "errno", value);
   napi_create_string_utf8(env, err.syscall, NAPI_AUTO_LENGTH, &value);
@@ -44,7 +44,12 @@ void ThrowSysError(napi_env env, const SysError& err) {
     napi_create_string_utf8(env, err.subject.c_str(), err.subject.size(), &value);
     SetProp(env, error, "path", value);
   }
-  napi_throw(env, error);
+  return error;
+}
+
+void ThrowSysError(napi_env env, const SysError& err) {
+  napi_value error = SysErrorValue(env, err, "capture");
+  if (error != nullptr) napi_throw(env, error);
 }
 
 void ThrowCoded(napi_env env, ErrorKind kind, const char* code, const char* message) {

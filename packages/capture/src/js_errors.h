@@ -7,6 +7,9 @@
 #include "sys_error.h"
 
 void ThrowSysError(napi_env env, const SysError& err);
+// The same Error as a value (to reject a promise with), its message starting with `prefix: `;
+// nullptr if it could not be made.
+napi_value SysErrorValue(napi_env env, const SysError& err, const char* prefix);
 // Throws an Error (or RangeError/TypeError via `kind`) carrying `code`.
 enum class ErrorKind { kError, kRangeError, kTypeError };
 void ThrowCoded(napi_env env, ErrorKind kind, const char* code, const char* message);

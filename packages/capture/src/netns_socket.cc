@@ -32,12 +32,16 @@ int OpenPacketSocket(const std::string& netns, SysError* err) {
     Fail(err, "setns", netns);
     return -1;
   }
+  return OpenSocketIn("/run/netns/" + netns, CreateSocket, err);
+}
+
+int OpenSocketIn(const std::string& path, const std::function<int(SysError*)>& create, SysError* err) {
+  if (path.empty()) return create(err);
   // The namespace switch happens on a throw-away thread: a socket keeps the namespace it was created
-  // in, and the JS thread never leaves its own namespace, so no failed restore can strand it (and
-  // libuv's later sockets, DNS lookups, child processes) in the capture namespace.
+  // in, and the calling thread never leaves its own namespace, so no failed restore can strand it
+  // (and libuv's later sockets, DNS lookups, child processes) in another namespace.
   int fd = -1;
   std::thread worker([&] {
-    std::string path = "/run/netns/" + netns;
     int ns = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (ns < 0) {
       Fail(err, "open", path);
@@ -46,7 +50,7 @@ int OpenPacketSocket(const std::string& netns, SysError* err) {
     if (setns(ns, CLONE_NEWNET) != 0) {
       Fail(err, "setns", path);
     } else {
-      fd = CreateSocket(err);
+      fd = create(err);
     }
     close(ns);
   });
