@@ -6,10 +6,18 @@
  * Container bridge addresses repeat across hosts (172.17.0.2 is on every Docker host), so an
  * address resolves to the workload on the reporting host first; elsewhere only when exactly one
  * workload has it (overlay networks), never by guessing between several.
+ *
+ * A workload stopped in the last STOPPED_KEPT_MS still owns its addresses for what is reported
+ * after it (tombstone): the server's data plane reports a short-lived client's sessions up to an
+ * interval after the client is gone, and the agent's queue can hold them longer. A running owner
+ * of the same address always wins over a stopped one.
  */
 import { canonicalIp } from '../policy/membership.js';
 import { EXTERNAL, NODES, serviceGroupName } from '../policy/model.js';
 import type { Context } from '../server/context.js';
+
+/** How long a stopped workload keeps its addresses in the book. */
+export const STOPPED_KEPT_MS = 10 * 60_000;
 
 export interface WorkloadRef {
   id: string;
@@ -18,6 +26,8 @@ export interface WorkloadRef {
   service: string;
   /** Running with its traffic mirrored to a data plane (not stopped, not host network or paused). */
   monitored: boolean;
+  /** Stopped: owns its addresses only where no running workload has them. */
+  stopped: boolean;
   agentId: string;
 }
 
@@ -47,7 +57,11 @@ export class AddressBook {
   static async load(ctx: Context): Promise<AddressBook> {
     const db = ctx.store.db;
     const [workloads, agents] = await Promise.all([
-      db.selectFrom('workloads').select(['id', 'host', 'name', 'service', 'interfaces', 'state', 'agent_id']).where('state', '!=', 'stopped').execute(),
+      db
+        .selectFrom('workloads')
+        .select(['id', 'host', 'name', 'service', 'interfaces', 'state', 'agent_id'])
+        .where((eb) => eb.or([eb('state', '!=', 'stopped'), eb('updated_at', '>=', ctx.now() - STOPPED_KEPT_MS)]))
+        .execute(),
       db.selectFrom('agents').select(['id', 'host', 'state']).where('state', '!=', 'revoked').execute(),
     ]);
     const book = new AddressBook();
@@ -61,7 +75,7 @@ export class AddressBook {
     }
     for (const w of workloads) {
       hostIp(w.host);
-      const ref: WorkloadRef = { id: w.id, host: w.host, name: w.name, service: w.service, monitored: w.state === 'running', agentId: w.agent_id };
+      const ref: WorkloadRef = { id: w.id, host: w.host, name: w.name, service: w.service, monitored: w.state === 'running', stopped: w.state === 'stopped', agentId: w.agent_id };
       book.byId.set(w.id, ref);
       for (const iface of JSON.parse(w.interfaces) as { ips?: string[] }[]) {
         for (const text of iface.ips ?? []) {
@@ -81,13 +95,31 @@ export class AddressBook {
     const list = this.byIp.get(ip);
     if (!list) return undefined;
     if (list.length === 1) return list[0];
+    const running = this.owner(list, host, false);
+    return running !== null ? running : this.owner(list, host, true) ?? undefined;
+  }
+
+  /**
+   * Among the running (or stopped) holders of an address: the only one, else the only one on
+   * `host`, else undefined. `null` when there is no such holder at all.
+   */
+  private owner(list: readonly WorkloadRef[], host: string, stopped: boolean): WorkloadRef | undefined | null {
+    let any: WorkloadRef | null = null;
+    let count = 0;
     let local: WorkloadRef | undefined;
+    let localCount = 0;
     for (const w of list) {
-      if (w.host !== host) continue;
-      if (local) return undefined;
-      local = w;
+      if (w.stopped !== stopped) continue;
+      any = w;
+      count++;
+      if (w.host === host) {
+        local = w;
+        localCount++;
+      }
     }
-    return local;
+    if (count === 0) return null;
+    if (count === 1) return any!;
+    return localCount === 1 ? local : undefined;
   }
 
   /** Whether this workload's own data plane reports its traffic now (monitored, agent online). */

@@ -4,6 +4,8 @@ import { ingestConnections } from './connections.js';
 import { connection, seedAgent, seedWorkloads } from './fixtures.js';
 import { trafficStats } from './traffic-stats.js';
 import { ingestViolations } from './violations.js';
+import { ingestWorkloads } from './workloads.js';
+import { STOPPED_KEPT_MS } from './address-book.js';
 
 const T = 1_700_000_000; // seconds, as records carry them
 let t: TestController;
@@ -95,6 +97,27 @@ describe('ingestConnections', () => {
     expect(rows.map((r) => [r.client_workload, r.server_workload])).toEqual([
       ['web1', 'a-local'],
       ['db1', 'b-local'],
+    ]);
+  });
+
+  it("stores a stopped client's sessions reported after it stopped as its own, until a running workload takes the address or the tombstone ends", async () => {
+    const stop = (id: string) => ingestWorkloads(t.ctx, 'agent-b', 'host-b', { full: false, workloads: [], removedIds: [id] });
+    const fromJob = (client: string) => serverSide({ client, bytesToServer: 1, bytesToClient: 1 });
+    await seedWorkloads(t.ctx, 'agent-b', 'host-b', [{ id: 'job1', service: 'job', ips: ['10.0.0.9'] }, { id: 'job2', service: 'job', ips: ['10.0.0.8'] }]);
+    await stop('job1');
+    await ingestConnections(t.ctx, 'agent-b', 'host-b', [fromJob('10.0.0.9')], []);
+    // A running workload given the same address later owns it; the stopped one only fills gaps.
+    await seedWorkloads(t.ctx, 'agent-b', 'host-b', [{ id: 'job3', service: 'job', ips: ['10.0.0.9'] }]);
+    await ingestConnections(t.ctx, 'agent-b', 'host-b', [fromJob('10.0.0.9')], []);
+    now += STOPPED_KEPT_MS;
+    await stop('job2');
+    now += STOPPED_KEPT_MS + 1;
+    t.ctx.events.emit('workloads', { agentId: 'agent-b', ids: [] });
+    await ingestConnections(t.ctx, 'agent-b', 'host-b', [fromJob('10.0.0.8')], []);
+    expect((await conversations()).map((r) => [r.client_ip, r.client_workload, r.sessions])).toEqual([
+      ['10.0.0.9', 'job1', 1],
+      ['10.0.0.9', 'job3', 1],
+      ['10.0.0.8', '', 1],
     ]);
   });
 
