@@ -108,6 +108,10 @@ describe.skipIf(!root)('mseg up / down', () => {
     expect(status.components.map((c: { name: string; state: string }) => `${c.name}:${c.state}`)).toEqual(['supervisor:running', 'controller:running', 'agent:running', 'dp:running']);
     expect(status.ports.every((p: { listening: boolean }) => p.listening)).toBe(true);
     expect(status.controller.summary.agents).toEqual({ online: 1, total: 1 });
+    // The agent's command line names the DP's socket too: status must show the DP's own pid.
+    const dpShown = (status.components as { name: string; pid: number }[]).find((c) => c.name === 'dp')!.pid;
+    expect(dpShown).not.toBe(first.agent.pid);
+    expect(processesWithArg(join(dir, 'run', 'dp.sock'))).toContain(dpShown);
 
     const killed = first.controller.pid!;
     process.kill(killed, 'SIGKILL');

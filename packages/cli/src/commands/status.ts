@@ -10,8 +10,7 @@ import { sessionClient, type CliContext } from '../context.js';
 import { describeError } from '../errors.js';
 import { renderTable, formatTime } from '../output/table.js';
 import { DEFAULT_LAYOUT, paths, readLayout } from '../system/layout.js';
-import { processesWithArg } from '../system/processes.js';
-import { listening, supervisorPid } from '../system/stack.js';
+import { dataPlanePid, listening, supervisorPid } from '../system/stack.js';
 import type { SupervisorState } from '../system/supervisor.js';
 
 interface Summary {
@@ -58,8 +57,8 @@ export function statusCommand(ctx: CliContext): Command {
         for (const [name, c] of Object.entries(state?.children ?? {})) {
           components.push({ name, state: c.state, pid: c.pid, restarts: c.restarts, since: c.startedAt });
         }
-        const dp = processesWithArg(paths.dpSocket(layout));
-        components.push({ name: 'dp', state: dp.length ? 'running' : 'stopped', pid: dp[0] ?? null, restarts: null, since: null });
+        const dp = dataPlanePid(layout);
+        components.push({ name: 'dp', state: dp !== null ? 'running' : 'stopped', pid: dp, restarts: null, since: null });
         ports = [
           { name: 'REST API + UI', port: layout.apiPort, listening: await listening(layout.apiPort) },
           { name: 'agent gRPC', port: layout.grpcPort, listening: await listening(layout.grpcPort) },

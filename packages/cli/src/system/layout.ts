@@ -37,6 +37,8 @@ export const paths = {
   state: (l: Pick<Layout, 'runDir'>) => join(l.runDir, 'state.json'),
   pid: (l: Pick<Layout, 'runDir'>, name: string) => join(l.runDir, `${name}.pid`),
   dpSocket: (l: Pick<Layout, 'runDir'>) => join(l.runDir, 'dp.sock'),
+  /** Written by the agent for the DP it runs (`<socket>.pid`, see the agent's DpSupervisor). */
+  dpPid: (l: Pick<Layout, 'runDir'>) => join(l.runDir, 'dp.sock.pid'),
   log: (l: Pick<Layout, 'logDir'>, name: string) => join(l.logDir, `${name}.log`),
   adminPassword: (l: Pick<Layout, 'dataDir'>) => join(l.dataDir, 'admin-password'),
   joinToken: (l: Pick<Layout, 'dataDir'>) => join(l.dataDir, 'join-token'),

@@ -16,6 +16,16 @@ export function supervisorPid(l: Pick<Layout, 'runDir'>): number | null {
   return recordedProcess(paths.pid(l, 'supervisor'), SUPERVISOR_MARKER);
 }
 
+/**
+ * The data plane the agent runs: the pid the agent recorded, while that process still names the
+ * stack's socket. Not "any process naming the socket": the agent's own command line names it too
+ * (--dp-socket).
+ */
+export function dataPlanePid(l: Pick<Layout, 'runDir'>): number | null {
+  const pid = recordedProcess(paths.dpPid(l), paths.dpSocket(l));
+  return pid !== null && pid !== recordedProcess(paths.pid(l, 'agent'), paths.dpSocket(l)) ? pid : null;
+}
+
 /** A secret kept in a 0600 file of the data dir: read it, or make it on first use. */
 export function ensureSecret(file: string, bytes: number): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
