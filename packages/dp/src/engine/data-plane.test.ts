@@ -136,6 +136,22 @@ describe('data plane', () => {
     expect(h.connections.map((c) => [c.workloadId, c.sessions])).toEqual([['cli', 1], ['srv', 1]]);
   });
 
+  it('gives IPv6 neighbour and multicast listener discovery no verdict: not a violation, not reported', () => {
+    const h = harness();
+    h.dp.ports.set({ ifindex: 7, workloadId: 'srv', macs: ['02:00:00:00:00:02'], ips: ['fd00::2'] });
+    h.dp.policies.set('srv', compilePolicy(policySchema.parse({ mode: 'monitor', rules: [] })));
+    const icmp6 = { proto: 'icmp' as const, srcMac: '02:00:00:00:00:02', dstMac: '33:33:00:00:00:01' };
+    // NS (duplicate address detection, from ::), MLDv2 report, RS, and an NA answering an NS.
+    h.send(1000, { ...icmp6, src: '::', dst: 'ff02::1:ff00:2', icmpType: 135 }, 7);
+    h.send(1000, { ...icmp6, src: 'fe80::2', dst: 'ff02::16', icmpType: 143 }, 7);
+    h.send(1000, { ...icmp6, src: 'fe80::2', dst: 'ff02::2', icmpType: 133 }, 7);
+    h.send(1000, { ...icmp6, src: 'fe80::1', dst: 'fe80::2', icmpType: 136, srcMac: '02:00:00:00:00:09', dstMac: '02:00:00:00:00:02' }, 7);
+    // An echo request to the same group is a flow like any other: the implicit deny applies.
+    h.send(1000, { ...icmp6, src: 'fe80::2', dst: 'ff02::1', icmpType: 128 }, 7);
+    h.dp.flush();
+    expect(h.connections.map((c) => [c.server, c.action])).toEqual([['ff02::1', 'violate']]);
+  });
+
   it('re-decides an app rule once DPI knows the app and asks to cut a Protect deny', () => {
     const h = harness();
     h.dp.ports.set({ ifindex: 7, workloadId: 'srv', macs: ['02:00:00:00:00:02'], ips: ['10.0.0.2'] });

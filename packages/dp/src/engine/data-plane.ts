@@ -103,6 +103,16 @@ function looksLikeServerPort(port: number): boolean {
     port === 9092 || port === 9200 || port === 9300 || port === 11211 || port === 27017 || port === 2379;
 }
 
+/**
+ * ICMPv6 neighbour discovery (RS, RA, NS, NA, redirect: 133-137) and multicast listener
+ * discovery (MLD queries, reports, done: 130-132, 143): link housekeeping every IPv6 interface
+ * sends on its own, between link-local and multicast addresses, never a flow a policy is about.
+ * Such sessions get no verdict, so they are neither violations nor reported (never answered).
+ */
+function isLinkHousekeeping(proto: number, icmpType: number): boolean {
+  return proto === IPPROTO_ICMPV6 && ((icmpType >= 130 && icmpType <= 137) || icmpType === 143);
+}
+
 export class DataPlane {
   readonly table: SessionTable;
   readonly dpi: DpiEngine;
@@ -261,7 +271,7 @@ export class DataPlane {
     } else {
       t.direction[row] = DIR_NONE;
     }
-    if (policy) this.decide(row, policy, false);
+    if (policy && !isLinkHousekeeping(p.proto, p.icmpType)) this.decide(row, policy, false);
   }
 
   private ipIsWorkload(ips: Set<string>, w: Uint32Array): boolean {
