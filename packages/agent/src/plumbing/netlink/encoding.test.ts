@@ -1,0 +1,83 @@
+// The requests built here against the bytes `ip` and `tc` (iproute2 6.1) send for the same
+// command, captured with strace (sequence numbers zeroed). Where iproute2 names the device by
+// ifindex and the agent by IFLA_IFNAME, the attributes after the name are compared.
+import { describe, expect, it } from 'vitest';
+import { addVethMsg, parseLink, setLinkMsgs } from './link-msg.js';
+import { parseAttrs, parseMessages } from './message.js';
+import { addClsactMsg, addMirrorMsg, delClsactMsg, delFiltersMsg, parseFilter } from './tc-msg.js';
+
+const hex = (s: string): Buffer => Buffer.from(s, 'hex');
+
+/** `ip link add nv-ex-eth0 type veth peer name nv-in-t5 netns X` with X's fd 4. */
+const IP_VETH =
+  '6c000000100005060000000000000000000000000000000000000000000000000f0003006e762d65782d6574683000003c0012000800010076657468300002002c0001000000000000000000000000000000000008001c00040000000d0003006e762d696e2d743500000000';
+/** `ip link set dev nv-in-t5 master nv-br address 4e:65:75:56:00:05 addrgenmode none` (nv-br ifindex 2). */
+const IP_SET =
+  '440000001000050000000000000000000000000003000000000000000000000008000a00020000000a0001004e6575560005000010001a000c000a000500080001000000';
+/** `ip link set dev nv-in-t5 type bridge_slave learning off flood off mcast_flood off bcast_flood off`. */
+const IP_PORT =
+  '580000001000050000000000000000000000000003000000000000000000000038001200100001006272696467655f736c617665240005000500080000000000050009000000000005001b000000000005001e0000000000';
+/** `ip link set dev nv-in-t5 up`. */
+const IP_UP = '2000000010000500000000000000000000000000030000000100000001000000';
+/** `tc qdisc add dev eth0 clsact` (eth0 ifindex 3). */
+const TC_CLSACT = '3000000024000506000000000000000000000000030000000000fffff1ffffff000000000b000100636c736163740000';
+const TC_CLSACT_DEL = '3000000025000500000000000000000000000000030000000000fffff1ffffff000000000b000100636c736163740000';
+/** `tc filter add dev eth0 ingress protocol all pref 7 u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0` (ifindex 2). */
+const TC_MIRROR =
+  '8c0000002c0005060000000000000000000000000300000000000000f2ffffff0003070008000100753332006000020038000700340001000b0001006d69727265640000240002802000020000000000000000000300000000000000000000000200000002000000240005000100010000000000000000000000000000000000000000000000000000000000';
+/** `tc filter del dev eth0 ingress pref 7`. */
+const TC_FILTER_DEL = '240000002d0005000000000000000000000000000300000000000000f2ffffff00000700';
+
+const HEADERS = 16 + 16;
+
+/** The message's attributes after IFLA_IFNAME (the agent's first attribute). */
+function afterName(msg: Buffer): Buffer {
+  const nameLen = (msg.readUInt16LE(HEADERS) + 3) & ~3;
+  return msg.subarray(HEADERS + nameLen);
+}
+
+describe('rtnetlink requests are those iproute2 sends', () => {
+  it('veth pair with the peer in another namespace', () => {
+    expect(addVethMsg('nv-ex-eth0', 'nv-in-t5', 4).toString('hex')).toBe(IP_VETH);
+  });
+
+  it('link set: master, MAC, addrgenmode none; then port flags with up', () => {
+    const [first, second] = setLinkMsgs('nv-in-t5', { master: 'nv-br', address: '4e:65:75:56:00:05', addrgenNone: true, quietPort: true, up: true }, 2);
+    const ip = hex(IP_SET);
+    expect(first.subarray(4, 8)).toEqual(ip.subarray(4, 8));
+    expect(parseAttrs(first, HEADERS).get(3)?.toString()).toBe('nv-in-t5\0');
+    expect(afterName(first)).toEqual(ip.subarray(HEADERS));
+    const port = hex(IP_PORT);
+    expect(afterName(second)).toEqual(port.subarray(HEADERS));
+    // The flags word of `ip link set up`: IFF_UP set and changed.
+    expect(second.subarray(24, 32)).toEqual(hex(IP_UP).subarray(24, 32));
+  });
+
+  it('only what is asked: up alone, nothing at all', () => {
+    const [up] = setLinkMsgs('nv-ex-eth0', { up: true });
+    expect(up.subarray(24, 32)).toEqual(hex(IP_UP).subarray(24, 32));
+    expect(afterName(up).length).toBe(0);
+    expect(setLinkMsgs('nv-ex-eth0', {})).toEqual([]);
+  });
+
+  it('clsact, the mirror filter and their deletes', () => {
+    expect(addClsactMsg(3).toString('hex')).toBe(TC_CLSACT);
+    expect(delClsactMsg(3).toString('hex')).toBe(TC_CLSACT_DEL);
+    expect(addMirrorMsg(3, 'ingress', 7, 2).toString('hex')).toBe(TC_MIRROR);
+    expect(delFiltersMsg(3, 'ingress', 7).toString('hex')).toBe(TC_FILTER_DEL);
+  });
+
+  it('a filter in a dump reads as the match-all mirror it is', () => {
+    // The kernel lists a filter with the attributes it was made with (plus handle and counters).
+    const [m] = parseMessages(addMirrorMsg(3, 'egress', 8, 9));
+    m.body.writeUInt32LE(0x80000800, 8);
+    expect(parseFilter(m)).toEqual({ pref: 8, table: false, matchAll: true, mirrorTo: 9 });
+    m.body.writeUInt32LE(0x80000000, 8);
+    expect(parseFilter(m).table).toBe(true);
+  });
+
+  it('a link in a reply: name, index, MAC, master and flags', () => {
+    const [m] = parseMessages(hex(IP_SET));
+    expect(parseLink(m)).toEqual({ ifname: '', ifindex: 3, type: 0, address: '4e:65:75:56:00:05', masterIndex: 2, up: false, addrgenNone: true });
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * The kernel operations of the tap path (links, addresses, the clsact mirror) and the Protect
+ * table check, as one narrow interface like CommandRunner: the agent's is netlink (netlink-rtnl.ts),
+ * unit tests pass the fake kernel. Every operation takes the namespace path it acts in.
+ */
+
+export interface Link {
+  ifname: string;
+  ifindex: number;
+  /** ARPHRD type: 1 is Ethernet. */
+  type: number;
+  /** A veth's peer ifindex (in the peer's namespace). */
+  peerIndex?: number;
+  /** Lower-case colon-separated MAC. */
+  address?: string;
+  masterIndex?: number;
+  up: boolean;
+  /** IPv6 address generation off (no link-local address, no chatter of its own). */
+  addrgenNone: boolean;
+  /** veth, bridge, … (absent for plain devices). */
+  kind?: string;
+  /** Set when the link is a bridge port. */
+  port?: PortFlags;
+}
+
+export interface PortFlags {
+  learning: boolean;
+  flood: boolean;
+  mcast_flood: boolean;
+  bcast_flood: boolean;
+}
+
+export interface LinkChange {
+  master?: string;
+  address?: string;
+  addrgenNone?: boolean;
+  /** Bridge port: learning and every kind of flooding off. */
+  quietPort?: boolean;
+  up?: boolean;
+}
+
+export interface Address {
+  ifindex: number;
+  address: string;
+  /** RT_SCOPE_*: 0 universe, 200 site, 253 link, 254 host. */
+  scope: number;
+}
+
+export type Hook = 'ingress' | 'egress';
+
+export interface Filter {
+  pref: number;
+  /** A u32 hash table entry rather than a filter of ours (the kernel lists one per preference). */
+  table: boolean;
+  /** u32 with a single key of value 0 and mask 0: every packet. */
+  matchAll: boolean;
+  /** ifindex of a `mirred egress mirror` target, when that is the filter's only action. */
+  mirrorTo?: number;
+}
+
+export interface Rtnl {
+  links(netns: string): Promise<Link[]>;
+  /** One link by name; null when there is none. */
+  link(netns: string, name: string): Promise<Link | null>;
+  addresses(netns: string): Promise<Address[]>;
+  /** Makes the pair (`peer` in `peerNetns`) and returns the `name` end read back. */
+  addVeth(netns: string, name: string, peer: string, peerNetns: string): Promise<Link>;
+  /** Applies the change in that order: master, address, address generation, port flags, up. */
+  setLink(netns: string, name: string, change: LinkChange): Promise<void>;
+  /** Deletes a link; a missing one is done. */
+  delLink(netns: string, name: string): Promise<void>;
+  hasClsact(netns: string, dev: string): Promise<boolean>;
+  /** Filters on one clsact hook (none without the qdisc). */
+  filters(netns: string, dev: string, hook: Hook): Promise<Filter[]>;
+  /** Adds the clsact qdisc (when `clsact`) and a match-all mirror onto `to` per hook, in one go. */
+  addMirror(netns: string, dev: string, clsact: boolean, hooks: readonly { hook: Hook; pref: number }[], to: string): Promise<void>;
+  /** Deletes every filter at `pref` on the hook; none there is done. */
+  delFilters(netns: string, dev: string, hook: Hook, pref: number): Promise<void>;
+  /** Deletes the clsact qdisc; none there is done. */
+  delClsact(netns: string, dev: string): Promise<void>;
+  /** Whether nftables has the table (family `inet`, `bridge`, …) in the namespace. */
+  hasNftTable(netns: string, family: string, name: string): Promise<boolean>;
+}
