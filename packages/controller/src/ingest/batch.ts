@@ -7,7 +7,7 @@
  */
 import type { Dialect } from '../store/dialect.js';
 import { MINUTE, RAW } from './rollup.js';
-import type { AddressBook, EdgeEnds } from './address-book.js';
+import type { EdgeEnds } from './address-book.js';
 import { upserts, type Statement, type UpsertTable } from './statements.js';
 
 /** The end of a connection a report came from, as bits: both ends = CLIENT | SERVER. */
@@ -45,7 +45,13 @@ export interface ConversationDelta {
   lastSeen: number;
 }
 
-interface ConversationAcc extends ConversationKey, ConversationDelta {}
+interface ConversationAcc extends ConversationKey, ConversationDelta {
+  /** Its ends on the group map, as the address book placed them when it was reported. */
+  clientNode: string;
+  clientKind: number;
+  serverNode: string;
+  serverKind: number;
+}
 
 interface EdgeAcc extends EdgeEnds {
   resolution: number;
@@ -75,16 +81,31 @@ interface ViolationAcc extends Omit<ConversationKey, 'bucket' | 'action'>, Omit<
   sources: Set<string>;
 }
 
-export class IngestBatch {
+/**
+ * What a report's ingest adds, record by record: an IngestBatch itself (PostgreSQL), or the
+ * encoded log of these calls that the SQLite writer thread replays into its batch (oplog.ts).
+ */
+export interface IngestSink {
+  /** Records the report was made of (what the group commit sizes its transactions by). */
+  records: number;
+  addConversation(k: ConversationKey, d: ConversationDelta, e: EdgeEnds): void;
+  addViolation(k: ViolationKey, d: ViolationDelta): void;
+  addHit(ruleId: number, sessions: number, at: number): void;
+  addDns(name: string, ip: string, at: number): void;
+  addReport(agentId: string, batchId: string, at: number): void;
+}
+
+export type ViolationKey = Omit<ConversationKey, 'bucket' | 'action'> & { action: 'deny' | 'violate' };
+
+export class IngestBatch implements IngestSink {
   private readonly conversations = new Map<string, ConversationAcc>();
   private readonly violations = new Map<string, ViolationAcc>();
   private readonly hits = new Map<number, { hits: number; last: number }>();
-  private readonly dns = new Map<string, { name: string; ip: string }>();
+  private readonly dns = new Map<string, { name: string; ip: string; at: number }>();
   private readonly reports = new Map<string, { agentId: string; batchId: string; at: number }>();
-  /** Records this batch was made from (what the group commit sizes its transactions by). */
   records = 0;
 
-  addConversation(k: ConversationKey, d: ConversationDelta): void {
+  addConversation(k: ConversationKey, d: ConversationDelta, e: EdgeEnds): void {
     const key = `${k.bucket}|${k.clientWorkload}|${k.serverWorkload}|${k.clientIp}|${k.serverIp}|${k.serverPort}|${k.proto}|${k.app}|${k.action}|${k.ruleId}`;
     const a = this.conversations.get(key);
     if (!a) {
@@ -108,6 +129,10 @@ export class IngestBatch {
         threatSeverity: d.threatSeverity,
         firstSeen: d.firstSeen,
         lastSeen: d.lastSeen,
+        clientNode: e.client,
+        clientKind: e.clientKind,
+        serverNode: e.server,
+        serverKind: e.serverKind,
       });
       return;
     }
@@ -121,15 +146,15 @@ export class IngestBatch {
     if (d.lastSeen > a.lastSeen) a.lastSeen = d.lastSeen;
   }
 
-  private static addEdge(edges: Map<string, EdgeAcc>, resolution: number, bucket: number, k: Pick<ConversationKey, 'serverPort' | 'proto' | 'app' | 'action' | 'ruleId'>, d: { bytes: number; sessions: number; violations: number; lastSeen: number }, e: EdgeEnds): void {
-    const key = `${resolution}|${bucket}|${e.client}|${e.clientKind}|${e.server}|${e.serverKind}|${k.serverPort}|${k.proto}|${k.app}|${k.action}|${k.ruleId}`;
+  private static addEdge(edges: Map<string, EdgeAcc>, resolution: number, bucket: number, k: ConversationAcc, d: { bytes: number; sessions: number; violations: number; lastSeen: number }): void {
+    const key = `${resolution}|${bucket}|${k.clientNode}|${k.clientKind}|${k.serverNode}|${k.serverKind}|${k.serverPort}|${k.proto}|${k.app}|${k.action}|${k.ruleId}`;
     const a = edges.get(key);
     if (!a) {
       edges.set(key, {
-        client: e.client,
-        clientKind: e.clientKind,
-        server: e.server,
-        serverKind: e.serverKind,
+        client: k.clientNode,
+        clientKind: k.clientKind,
+        server: k.serverNode,
+        serverKind: k.serverKind,
         resolution,
         bucket,
         serverPort: k.serverPort,
@@ -150,7 +175,7 @@ export class IngestBatch {
     if (d.lastSeen > a.lastSeen) a.lastSeen = d.lastSeen;
   }
 
-  addViolation(k: Omit<ConversationKey, 'bucket' | 'action'> & { action: 'deny' | 'violate' }, d: ViolationDelta): void {
+  addViolation(k: ViolationKey, d: ViolationDelta): void {
     const key = `${k.clientWorkload}|${k.serverWorkload}|${k.clientIp}|${k.serverIp}|${k.serverPort}|${k.proto}|${k.app}|${k.ruleId}|${k.action}`;
     const a = this.violations.get(key);
     if (!a) {
@@ -180,8 +205,11 @@ export class IngestBatch {
     }
   }
 
-  addDns(name: string, ip: string): void {
-    this.dns.set(`${name}\n${ip}`, { name, ip });
+  addDns(name: string, ip: string, at: number): void {
+    const key = `${name}\n${ip}`;
+    const d = this.dns.get(key);
+    if (!d) this.dns.set(key, { name, ip, at });
+    else if (at > d.at) d.at = at;
   }
 
   /** Records an agent's report batch as ingested, in the same transaction as its rows. */
@@ -192,9 +220,9 @@ export class IngestBatch {
   /**
    * The statements that write this batch, for one transaction. The group map's edges, per 5 s
    * and per minute, are summed here from the merged conversations (so per conversation, not per
-   * record), their ends placed by the current address book.
+   * record).
    */
-  *statements(dialect: Dialect, now: number, book: AddressBook): Generator<Statement> {
+  *statements(dialect: Dialect): Generator<Statement> {
     yield* upserts(CONVERSATIONS, sortedValues(this.conversations), dialect, (c, o, i) => {
       o[i] = RAW;
       o[i + 1] = c.bucket;
@@ -218,9 +246,8 @@ export class IngestBatch {
     });
     const edges = new Map<string, EdgeAcc>();
     for (const c of this.conversations.values()) {
-      const ends = book.edgeEnds(c.clientWorkload, c.clientIp, c.serverWorkload, c.serverIp);
-      IngestBatch.addEdge(edges, RAW, c.bucket, c, c, ends);
-      IngestBatch.addEdge(edges, MINUTE, c.bucket - (c.bucket % MINUTE), c, c, ends);
+      IngestBatch.addEdge(edges, RAW, c.bucket, c, c);
+      IngestBatch.addEdge(edges, MINUTE, c.bucket - (c.bucket % MINUTE), c, c);
     }
     yield* upserts(GRAPH_EDGES, sortedValues(edges), dialect, (e, o, i) => {
       o[i] = e.resolution;
@@ -264,7 +291,7 @@ export class IngestBatch {
     yield* upserts(DNS_NAMES, sortedValues(this.dns), dialect, (d, o, i) => {
       o[i] = d.name;
       o[i + 1] = d.ip;
-      o[i + 2] = now;
+      o[i + 2] = d.at;
     });
     yield* upserts(REPORT_BATCHES, sortedValues(this.reports), dialect, (r, o, i) => {
       o[i] = r.agentId;

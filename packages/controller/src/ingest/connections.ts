@@ -17,7 +17,7 @@
 import type { ConnectionRecord } from '@mseg/dp';
 import type { Context } from '../server/context.js';
 import { addressBook, type AddressBook, type WorkloadRef } from './address-book.js';
-import { CLIENT, RAW_BUCKET_MS, SERVER, type IngestBatch, type Verdict } from './batch.js';
+import { CLIENT, RAW_BUCKET_MS, SERVER, type IngestSink, type Verdict } from './batch.js';
 import { commitBatch } from './commit.js';
 import { trafficStats } from './traffic-stats.js';
 
@@ -76,7 +76,8 @@ export async function ingestConnections(
   const counted: { client: string; server: string; bytes: number; packets: number; sessions: number; violations: number }[] = [];
   let violating = 0;
 
-  await commitBatch(ctx, (batch: IngestBatch) => {
+  const now = ctx.now();
+  await commitBatch(ctx, (batch: IngestSink) => {
     batch.records += items.length + dnsAnswers.length;
     for (const r of items) {
       const ends = endsOf(book, host, reporter(book, agentId, r.workloadId), r.direction, r.client, r.server);
@@ -102,6 +103,7 @@ export async function ingestConnections(
           ruleId: r.ruleId,
         },
         { side: ends.side, bytes, packets, sessions, violations, threatSeverity: r.threatSeverity, firstSeen: first, lastSeen: last },
+        book.edgeEnds(ends.client, r.client, ends.server, r.server),
       );
       if (action !== 'allow') {
         violating++;
@@ -122,12 +124,11 @@ export async function ingestConnections(
         counted.push({ client: ends.client, server: ends.server, bytes, packets, sessions, violations });
       }
     }
-    for (const d of dnsAnswers) batch.addDns(d.name.toLowerCase(), d.ip);
-    if (report) batch.addReport(report.agentId, report.batchId, ctx.now());
+    for (const d of dnsAnswers) batch.addDns(d.name.toLowerCase(), d.ip, now);
+    if (report) batch.addReport(report.agentId, report.batchId, now);
   });
 
   const stats = trafficStats(ctx);
-  const now = ctx.now();
   for (const c of counted) {
     stats.add('', now, c.bytes, c.packets, c.sessions, c.violations);
     if (c.client !== '') stats.add(c.client, now, c.bytes, c.packets, c.sessions, c.violations);

@@ -23,8 +23,7 @@ export interface Statement {
 }
 
 // SQLite allows 32,766 bound values per statement and PostgreSQL 65,535; rows have ≤ 20 columns.
-// Larger statements bind more per call but block the event loop longer; 500 rows is past the
-// point where the per-statement cost stops mattering.
+// 500 rows is past the point where the per-statement cost stops mattering.
 export const ROWS_PER_STATEMENT = 500;
 
 const texts = new Map<string, string>();
@@ -66,19 +65,18 @@ export function* upserts<T>(t: UpsertTable, items: T[], dialect: Dialect, row: (
   }
 }
 
-/** Runs statements in one transaction: on SQLite synchronously on prepared statements, while holding kysely's connection. */
-export async function runInTransaction(db: Kysely<Database>, sqlite: SQLite.Database | null, statements: Iterable<Statement>): Promise<void> {
-  if (sqlite) {
-    await db.connection().execute(async () => {
-      sqlite.transaction(() => {
-        for (const s of statements) prepared(sqlite, s.text).run(s.params);
-      }).immediate();
-    });
-    return;
-  }
+/** Runs statements in one transaction through kysely (PostgreSQL). */
+export async function runInTransaction(db: Kysely<Database>, statements: Iterable<Statement>): Promise<void> {
   await db.transaction().execute(async (tx) => {
     for (const s of statements) await tx.executeQuery(CompiledQuery.raw(s.text, s.params));
   });
+}
+
+/** Runs statements in one write transaction on a SQLite connection, each text prepared once. */
+export function runInSqliteTransaction(sqlite: SQLite.Database, statements: Iterable<Statement>): void {
+  sqlite.transaction(() => {
+    for (const s of statements) prepared(sqlite, s.text).run(s.params);
+  }).immediate();
 }
 
 const cache = new WeakMap<SQLite.Database, Map<string, SQLite.Statement>>();

@@ -34,11 +34,12 @@ export async function ingestViolations(ctx: Context, agentId: string, items: Vio
       batch.addConversation(
         { ...key, bucket: at - (at % RAW_BUCKET_MS), action: 'deny' },
         { side: CLIENT, bytes: 0, packets: v.count, sessions: v.count, violations: v.count, threatSeverity: 0, firstSeen: at, lastSeen: at },
+        book.edgeEnds(ends.client, v.client, ends.server, v.server),
       );
       batch.addHit(v.ruleId, v.count, at);
       counted.push({ client: ends.client, server: ends.server, count: v.count });
     }
-    if (report) batch.addReport(report.agentId, report.batchId, ctx.now());
+    if (report) batch.addReport(report.agentId, report.batchId, now);
   });
 
   for (const c of counted) {

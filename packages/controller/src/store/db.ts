@@ -4,12 +4,16 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Worker } from 'node:worker_threads';
+import { Kysely, PostgresDialect } from 'kysely';
+import { GenericSqliteWorkerDialect } from 'kysely-generic-sqlite/worker';
+import { createNodeWorkerExecutor } from 'kysely-generic-sqlite/worker-helper-node';
 import pg from 'pg';
 import type { Dialect } from './dialect.js';
+import { IngestWriter } from './ingest-writer.js';
 import { migrate } from './migrate.js';
 import type { Database } from './schema.js';
+import { workerFile } from './worker-file.js';
 
 export interface Store {
   db: Kysely<Database>;
@@ -17,11 +21,10 @@ export interface Store {
   /** PostgreSQL pool (LISTEN/NOTIFY needs its own client from it); null on SQLite. */
   pool: pg.Pool | null;
   /**
-   * The SQLite connection itself (null on PostgreSQL), for ingest's prepared statements. Use it
-   * only while holding kysely's connection (`db.connection().execute`), which serializes it with
-   * every other query and transaction.
+   * SQLite: the ingest writer thread, with a write connection of its own (null on PostgreSQL,
+   * where ingest runs its transactions through `db`).
    */
-  sqlite: SQLite.Database | null;
+  writer: IngestWriter | null;
   close(): Promise<void>;
 }
 
@@ -36,28 +39,26 @@ export async function openStore(url: string | undefined, dataDir: string): Promi
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await migrateOrClose(db, 'postgres');
-    return { db, dialect: 'postgres', pool, sqlite: null, close: () => db.destroy() };
+    return { db, dialect: 'postgres', pool, writer: null, close: () => db.destroy() };
   }
   const file = url ? url.replace(/^sqlite:(\/\/)?/, '') : join(dataDir, 'mseg.db');
   if (!url) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const sqlite = new SQLite(file);
-  // WAL: readers never block the writer; synchronous=NORMAL is durable against a process crash
-  // (SIGKILL), which is what an acknowledged report must survive.
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('foreign_keys = ON');
-  // Conversation tables and their indexes grow to hundreds of MB; the default 2 MB page cache
-  // would send most ingest upserts and graph reads to the OS for pages. Sorts and GROUP BY
-  // temporaries stay in memory.
-  sqlite.pragma('cache_size = -65536');
-  sqlite.pragma('temp_store = MEMORY');
-  // Checkpoint every 64 MB of WAL instead of 4 MB: ingest rewrites the same index pages over and
-  // over, and a page is copied back to the database once per checkpoint however often it changed.
-  sqlite.pragma('wal_autocheckpoint = 16384');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  // kysely's connection runs in a worker thread (store/sqlite-worker.ts), the ingest writer's in
+  // another (store/ingest-writer.ts): no SQLite statement runs on the event loop.
+  const worker = new Worker(workerFile('./sqlite-worker.js', import.meta.url));
+  const db = new Kysely<Database>({ dialect: new GenericSqliteWorkerDialect(createNodeWorkerExecutor({ worker, data: { file } })) });
   await migrateOrClose(db, 'sqlite');
-  return { db, dialect: 'sqlite', pool: null, sqlite, close: () => db.destroy() };
+  const writer = new IngestWriter(file);
+  return {
+    db,
+    dialect: 'sqlite',
+    pool: null,
+    writer,
+    close: async () => {
+      await writer.close();
+      await db.destroy();
+    },
+  };
 }
 
 /** A store that cannot be migrated is not handed out, so its connections must not outlive the error. */
