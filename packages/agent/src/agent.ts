@@ -32,6 +32,7 @@ import { ControllerLink, type AgentStatus } from './link/controller-link.js';
 import type { PolicyUpdate } from './link/policy-store.js';
 import type { ViolationRecord } from './link/report-queue.js';
 import { ExecRunner } from './plumbing/command.js';
+import { NetlinkRtnl } from './plumbing/netlink/netlink-rtnl.js';
 import { Plumbing } from './plumbing/plumbing.js';
 import type { ObjectStatus } from './reconcile/reconciler.js';
 import type { PlumbingWorkload, TapSpec } from './plumbing/types.js';
@@ -116,8 +117,9 @@ export class Agent {
     observer: AgentObserver = {},
   ) {
     const runner = new ExecRunner();
+    const rtnl = new NetlinkRtnl();
     const host = hostname();
-    this.runtime = new DockerRuntime({ docker: new Dockerode({ socketPath: opts.dockerSocket }), table: this.table, runner, host, log, onlyLabel: opts.onlyLabel });
+    this.runtime = new DockerRuntime({ docker: new Dockerode({ socketPath: opts.dockerSocket }), table: this.table, rtnl, host, log, onlyLabel: opts.onlyLabel });
     this.dp = new DpSupervisor({
       socket: opts.dpSocket,
       netns: opts.captureNetns,
@@ -135,6 +137,7 @@ export class Agent {
     });
     this.plumbing = new Plumbing({
       runner,
+      rtnl,
       netnsName: opts.captureNetns,
       onStatus: (kind, s) => {
         if (s.kind === 'error') log(`plumbing: ${kind} ${s.key}: ${s.message}`);
@@ -147,6 +150,7 @@ export class Agent {
     });
     this.enforcer = new Enforcer({
       runner,
+      rtnl,
       onDeny: (d) => this.link.reports.pushViolations([denyToViolation(d)]),
       onStatus: (s) => {
         if (s.kind === 'error') log(`enforce: ${s.key}: ${s.message}`);

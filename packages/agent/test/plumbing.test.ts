@@ -100,16 +100,33 @@ describe.skipIf(!isRoot)('plumbing in the kernel', () => {
     const clean = new Plumbing({ runner: new ExecRunner(), netnsName: net.capture });
     clean.setWorkloads(ws);
     await clean.settle();
-    // A child agent prints each command before it runs it; it is killed after the Nth.
-    // Per tap the writes are: link add, container end set, port batch, tc batch; 1, 3 and 6 land
-    // after a bare pair, before the mirror, and between the second pair and its port settings.
+    // A child agent prints each command and each netlink write once done, and pauses after a
+    // write so that the kill lands before its next one; it is killed after the Nth write. Per tap
+    // the writes are: pair made, container end set, port set, mirror; 1, 3 and 6 land after a bare
+    // pair, before the mirror, and between the second pair and its port settings.
     for (const killAfter of [1, 3, 6]) {
       const script = `
         import { ExecRunner } from ${JSON.stringify(join(DIST_PLUMBING, '../command.js'))};
+        import { NetlinkRtnl } from ${JSON.stringify(join(DIST_PLUMBING, '../netlink/netlink-rtnl.js'))};
         import { Plumbing } from ${JSON.stringify(DIST_PLUMBING)};
         const real = new ExecRunner();
         const runner = { run: (argv, o) => real.run(argv, o).then((out) => { process.stdout.write('ran ' + argv.join(' ') + '\\n'); return out; }) };
-        const p = new Plumbing({ runner, netnsName: ${JSON.stringify(net.capture)} });
+        const WRITES = new Set(['addVeth', 'setLink', 'delLink', 'addMirror', 'delFilters', 'delClsact']);
+        const nl = new NetlinkRtnl();
+        const rtnl = new Proxy(nl, {
+          get: (t, k) => {
+            const f = t[k];
+            if (typeof f !== 'function') return f;
+            if (!WRITES.has(k)) return f.bind(t);
+            return async (...args) => {
+              const out = await f.apply(t, args);
+              process.stdout.write('ran ' + k + ' ' + JSON.stringify(args) + '\\n');
+              await new Promise((r) => setTimeout(r, 200));
+              return out;
+            };
+          },
+        });
+        const p = new Plumbing({ runner, rtnl, netnsName: ${JSON.stringify(net.capture)} });
         p.setWorkloads(${JSON.stringify(ws)});
         await p.settle();
       `;

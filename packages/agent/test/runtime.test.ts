@@ -7,7 +7,6 @@ import { hostname } from 'node:os';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime } from '../src/runtime/docker-runtime.js';
-import { ExecRunner } from '../src/plumbing/command.js';
 import { WorkloadTable, type WorkloadChange } from '../src/runtime/table.js';
 import type { Workload } from '../src/runtime/types.js';
 import { TestDocker, docker } from './helpers/containers.js';
@@ -43,7 +42,7 @@ beforeAll(async () => {
   await t.network('a');
   await t.network('b', ['--ipv6', '--subnet', `${v6}/64`]);
   table.subscribe((c) => changes.push(c));
-  runtime = new DockerRuntime({ docker: new Dockerode({ socketPath: '/var/run/docker.sock' }), table, runner: new ExecRunner(), host: hostname(), log: (m) => logs.push(m) });
+  runtime = new DockerRuntime({ docker: new Dockerode({ socketPath: '/var/run/docker.sock' }), table, host: hostname(), log: (m) => logs.push(m) });
   runtime.start();
   await table.synced();
 });
@@ -59,7 +58,7 @@ describe('Docker runtime', () => {
     // Started with the runtime already running, so check that a fresh runtime loads it at sync.
     const id = await t.run('pre', ['--network', t.name('a'), tiny, 'sleep', '600']);
     const second = new WorkloadTable();
-    const r2 = new DockerRuntime({ docker: new Dockerode(), table: second, runner: new ExecRunner(), host: 'h2', log: () => {} });
+    const r2 = new DockerRuntime({ docker: new Dockerode(), table: second, host: 'h2', log: () => {} });
     r2.start();
     try {
       await second.synced();

@@ -13,7 +13,7 @@ afterEach(async () => {
 
 function enforcer(k: FakeKernel, onApplied?: (spec: ProtectSpec) => void): Enforcer {
   // Deny logs are not read here: a reader that exits at once is enough for the reconciler tests.
-  const e = new Enforcer({ runner: k, onDeny: () => {}, denyLogCommand: () => ['true'], onApplied });
+  const e = new Enforcer({ runner: k, rtnl: k, onDeny: () => {}, denyLogCommand: () => ['true'], onApplied });
   made.push(e);
   return e;
 }
@@ -36,6 +36,8 @@ describe('Protect tables reconcile', () => {
     const { k, e, server, client } = setup();
     e.setWorkloads([server, client]);
     await e.settle();
+    // A namespace without the table gets it from one process: asked over netlink, nothing listed.
+    expect(k.log.filter((l) => l.includes(S))).toEqual([`rtnl ${S}: get nft table inet mseg`, `nsenter --net=${S} -- nft -f - <<34 lines`]);
     expect(nftWrites(k, 0)).toEqual([`nsenter --net=${S} -- nft -f - <<34 lines`]);
     const script = k.ns.get(S)!.nft.get('inet mseg')!;
     expect(script.split('\n').slice(0, 3)).toEqual(['table inet mseg {}', 'delete table inet mseg', 'table inet mseg {']);

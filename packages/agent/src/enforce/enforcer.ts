@@ -6,6 +6,8 @@
  */
 import { parseCidr } from '@mseg/dp';
 import { inNetns, type CommandRunner } from '../plumbing/command.js';
+import { NetlinkRtnl } from '../plumbing/netlink/netlink-rtnl.js';
+import type { Rtnl } from '../plumbing/netlink/rtnl.js';
 import { Reconciler, type ObjectStatus } from '../reconcile/reconciler.js';
 import { DenyLog } from './deny-log.js';
 import { cutElementsScript } from './nft-script.js';
@@ -24,6 +26,8 @@ export interface CutRequest {
 
 export interface EnforcerOptions {
   runner: CommandRunner;
+  /** Whether a table exists; default netlink from this process. */
+  rtnl?: Rtnl;
   onDeny(record: DenyRecord): void;
   onStatus?(status: ObjectStatus): void;
   /** A table is in the kernel as `spec` says (after every successful update). */
@@ -44,7 +48,7 @@ export class Enforcer {
   private readonly provisional = new Set<string>();
 
   constructor(private readonly opts: EnforcerOptions) {
-    const ops = new TableOps(opts.runner, () => this.workloads.map((w) => w.netns), (spec) => {
+    const ops = new TableOps(opts.runner, opts.rtnl ?? new NetlinkRtnl(), () => this.workloads.map((w) => w.netns), (spec) => {
       this.applied.add(spec.workloadId);
       if (spec.provisional) this.provisional.add(spec.workloadId);
       else this.provisional.delete(spec.workloadId);

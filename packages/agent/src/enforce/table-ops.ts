@@ -1,7 +1,9 @@
 /**
  * Reconciler operations for Protect tables: `inet mseg` in each Protect container's namespace.
- * Update reads the table (`nft -j list table`), keeps it when the hash comment and rule counts
- * match, and otherwise replaces it in one transaction, carrying live cut entries over. Delete
+ * Update asks netlink whether the table exists (in-process); a new container has none, and gets
+ * its table from one `nft -f` (the atomic replace script). An existing table is read
+ * (`nft -j list table`), kept when the hash comment and rule counts match, and otherwise replaced
+ * in one transaction, carrying live cut entries over. Delete
  * removes the table (the namespace being gone counts as done). Prune removes our table from known
  * container namespaces that are not in Protect; it never touches another table.
  */
@@ -9,6 +11,7 @@ import type { Operations } from '../reconcile/reconciler.js';
 import { inNetns, type CommandRunner } from '../plumbing/command.js';
 import { deleteIgnoringGone, isGone } from '../plumbing/links.js';
 import { NFT_TABLE } from '../plumbing/names.js';
+import type { Rtnl } from '../plumbing/netlink/rtnl.js';
 import { compileDirection } from './compile.js';
 import { hashComment, renderTable, type CutFlow } from './nft-script.js';
 import type { ProtectSpec } from './types.js';
@@ -29,6 +32,7 @@ export function renderSpec(spec: ProtectSpec, cuts: readonly CutFlow[] = []): Re
 export class TableOps implements Operations<ProtectSpec> {
   constructor(
     private readonly runner: CommandRunner,
+    private readonly rtnl: Rtnl,
     /** Every container namespace the agent knows of (prune looks only there). */
     private readonly knownNetns: () => readonly string[],
     private readonly onApplied?: (spec: ProtectSpec) => void,
@@ -36,7 +40,7 @@ export class TableOps implements Operations<ProtectSpec> {
 
   async update(spec: ProtectSpec): Promise<void> {
     const want = renderSpec(spec);
-    const have = await this.read(spec.netns);
+    const have = (await this.rtnl.hasNftTable(spec.netns, 'inet', NFT_TABLE)) ? await this.read(spec.netns) : null;
     if (have) {
       const rules = (chain: string) => have.filter((i) => i.rule?.chain === chain).map((i) => i.rule!);
       const ok = (['input', 'output'] as const).every((c) => {
@@ -61,7 +65,16 @@ export class TableOps implements Operations<ProtectSpec> {
     const protect = new Set(all.map((s) => s.netns));
     for (const netns of this.knownNetns()) {
       if (protect.has(netns)) continue;
-      if (await this.read(netns)) await deleteIgnoringGone(this.runner, inNetns(netns, ['nft', 'delete', 'table', 'inet', NFT_TABLE]));
+      if (await this.exists(netns)) await deleteIgnoringGone(this.runner, inNetns(netns, ['nft', 'delete', 'table', 'inet', NFT_TABLE]));
+    }
+  }
+
+  private async exists(netns: string): Promise<boolean> {
+    try {
+      return await this.rtnl.hasNftTable(netns, 'inet', NFT_TABLE);
+    } catch (err) {
+      if (isGone(err)) return false;
+      throw err;
     }
   }
 

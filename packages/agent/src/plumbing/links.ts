@@ -1,34 +1,17 @@
-/** Reading links and tc objects as the kernel reports them (`ip -j -d`, `tc -j`). */
+/** Links as `ip -j -d` reports them (the shared pieces), and which failures mean "already gone". */
 import { CommandError, inNetns, parseJsonList, type CommandRunner } from './command.js';
+import { isNetlinkGone } from './netlink/netlink-rtnl.js';
 
 export interface LinkInfo {
   ifname: string;
   ifindex: number;
-  /** The peer's ifindex (in its own namespace) for a veth. */
-  link_index?: number;
-  address?: string;
-  master?: string;
   flags?: string[];
   inet6_addr_gen_mode?: string;
-  linkinfo?: {
-    info_kind?: string;
-    info_slave_kind?: string;
-    info_slave_data?: { learning?: boolean; flood?: boolean; mcast_flood?: boolean; bcast_flood?: boolean };
-  };
+  linkinfo?: { info_kind?: string };
 }
 
 export async function listLinks(runner: CommandRunner, netns: string): Promise<LinkInfo[]> {
   return parseJsonList<LinkInfo>(await runner.run(inNetns(netns, ['ip', '-j', '-d', 'link', 'show'])));
-}
-
-/** One link by name, or null when there is none (one small read instead of the whole list). */
-export async function getLink(runner: CommandRunner, netns: string, name: string): Promise<LinkInfo | null> {
-  try {
-    return parseJsonList<LinkInfo>(await runner.run(inNetns(netns, ['ip', '-j', '-d', 'link', 'show', 'dev', name])))[0] ?? null;
-  } catch (err) {
-    if (isGone(err) && !/nsenter/.test((err as CommandError).stderr)) return null;
-    throw err;
-  }
 }
 
 export function isUp(l: LinkInfo): boolean {
@@ -40,6 +23,7 @@ export function isUp(l: LinkInfo): boolean {
  * filter. Deleting what is missing is success.
  */
 export function isGone(err: unknown): boolean {
+  if (isNetlinkGone(err)) return true;
   if (!(err instanceof CommandError)) return false;
   return /Cannot find device|does not exist|No such file or directory|No such device|Cannot open network namespace|Cannot find specified qdisc|Filter with specified priority\/protocol not found|Parent Qdisc doesn't exists/i.test(
     err.stderr,

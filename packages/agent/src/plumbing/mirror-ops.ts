@@ -7,9 +7,9 @@
  * kernel may give a re-made preference a new hash table id, and a handle naming the old one is
  * refused), so a run killed between the two steps leaves nothing rather than a duplicate.
  */
-import { inNetns, parseJsonList, type CommandRunner } from './command.js';
-import { deleteIgnoringGone, isGone, listLinks } from './links.js';
+import { isGone } from './links.js';
 import { LINK_PREFIX } from './names.js';
+import type { Filter, Hook, Rtnl } from './netlink/rtnl.js';
 import type { TapSpec } from './types.js';
 import { groupByNetns } from './veth-ops.js';
 
@@ -21,47 +21,30 @@ import { groupByNetns } from './veth-ops.js';
  */
 export const MIRROR_PREF = { ingress: 7, egress: 8 } as const;
 const HOOKS = ['ingress', 'egress'] as const;
-type Hook = (typeof HOOKS)[number];
-
-interface TcFilter {
-  pref: number;
-  kind: string;
-  options?: {
-    fh?: string;
-    match?: { value: string; mask: string };
-    actions?: { kind: string; mirred_action?: string; direction?: string; to_dev?: string }[];
-  };
-}
 
 export class MirrorOps {
-  constructor(private readonly runner: CommandRunner) {}
+  constructor(private readonly rtnl: Rtnl) {}
 
   /** Whether the container interface has its clsact qdisc (read apart, so it can run beside the veth's reads). */
-  async hasClsact(t: TapSpec): Promise<boolean> {
-    const qdiscs = parseJsonList<{ kind: string }>(await this.runner.run(inNetns(t.netns, ['tc', '-j', 'qdisc', 'show', 'dev', t.ifName])));
-    return qdiscs.some((q) => q.kind === 'clsact');
+  hasClsact(t: TapSpec): Promise<boolean> {
+    return this.rtnl.hasClsact(t.netns, t.ifName);
   }
 
   /**
-   * `force`: the nv-ex device was made anew, so a filter naming it may point at its predecessor.
-   * `clsact`: what hasClsact read (no other agent adds or removes our interface's qdisc meanwhile).
+   * `exIndex`: nv-ex's ifindex, which our filters must mirror onto. `clsact`: what hasClsact read
+   * (no other agent adds or removes our interface's qdisc meanwhile).
    */
-  async update(t: TapSpec, force: boolean, clsact: boolean): Promise<void> {
-    const add = (hook: Hook): string[] => [
-      'filter', 'add', 'dev', t.ifName, hook, 'protocol', 'all', 'pref', String(MIRROR_PREF[hook]),
-      'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'mirror', 'dev', t.exName,
-    ];
+  async update(t: TapSpec, exIndex: number, clsact: boolean): Promise<void> {
     if (!clsact) {
-      // A clsact made now has no filters: qdisc and both filters go in one `tc -batch`.
-      const lines = [['qdisc', 'add', 'dev', t.ifName, 'clsact'], add('ingress'), add('egress')].map((l) => l.join(' '));
-      await this.runner.run(inNetns(t.netns, ['tc', '-batch', '-']), { input: `${lines.join('\n')}\n` });
+      // A clsact made now has no filters: qdisc and both filters go in one exchange.
+      await this.rtnl.addMirror(t.netns, t.ifName, true, HOOKS.map((hook) => ({ hook, pref: MIRROR_PREF[hook] })), t.exName);
       return;
     }
     for (const hook of HOOKS) {
-      const ours = (await this.filters(t.netns, t.ifName, hook)).filter((f) => f.options?.fh && !f.options.fh.endsWith(':'));
-      if (!force && ours.length === 1 && isMirrorTo(ours[0], t.exName)) continue;
-      if (ours.length) await this.deletePref(t.netns, t.ifName, hook);
-      await this.runner.run(inNetns(t.netns, ['tc', ...add(hook)]));
+      const ours = await this.filters(t.netns, t.ifName, hook);
+      if (ours.length === 1 && ours[0].matchAll && ours[0].mirrorTo === exIndex) continue;
+      if (ours.length) await this.rtnl.delFilters(t.netns, t.ifName, hook, MIRROR_PREF[hook]);
+      await this.rtnl.addMirror(t.netns, t.ifName, false, [{ hook, pref: MIRROR_PREF[hook] }], t.exName);
     }
   }
 
@@ -76,7 +59,7 @@ export class MirrorOps {
       const want = new Set(taps.map((t) => t.ifName));
       let links;
       try {
-        links = await listLinks(this.runner, netns);
+        links = await this.rtnl.links(netns);
       } catch (err) {
         if (isGone(err)) continue;
         throw err;
@@ -90,45 +73,22 @@ export class MirrorOps {
   }
 
   private async clear(netns: string, ifName: string): Promise<void> {
-    for (const hook of HOOKS) await this.deletePref(netns, ifName, hook);
-    let left: TcFilter[][];
     try {
-      left = await Promise.all(
-        HOOKS.map(async (h) => parseJsonList<TcFilter>(await this.runner.run(inNetns(netns, ['tc', '-j', 'filter', 'show', 'dev', ifName, h])))),
-      );
+      for (const hook of HOOKS) await this.rtnl.delFilters(netns, ifName, hook, MIRROR_PREF[hook]);
+      const left = await Promise.all(HOOKS.map((h) => this.rtnl.filters(netns, ifName, h)));
+      if (left.every((f) => f.length === 0)) await this.rtnl.delClsact(netns, ifName);
     } catch (err) {
-      if (isGone(err)) return;
-      throw err;
+      if (!isGone(err)) throw err;
     }
-    if (left.every((f) => f.length === 0)) await deleteIgnoringGone(this.runner, inNetns(netns, ['tc', 'qdisc', 'del', 'dev', ifName, 'clsact']));
   }
 
-  private async deletePref(netns: string, ifName: string, hook: Hook): Promise<void> {
-    await deleteIgnoringGone(this.runner, inNetns(netns, ['tc', 'filter', 'del', 'dev', ifName, hook, 'pref', String(MIRROR_PREF[hook])]));
-  }
-
-  /** Filters at our preference on one hook (empty when the device or qdisc is gone). */
-  private async filters(netns: string, ifName: string, hook: Hook): Promise<TcFilter[]> {
+  /** Our filters (not u32's hash tables) on one hook; none when the device or qdisc is gone. */
+  private async filters(netns: string, ifName: string, hook: Hook): Promise<Filter[]> {
     try {
-      const all = parseJsonList<TcFilter>(await this.runner.run(inNetns(netns, ['tc', '-j', 'filter', 'show', 'dev', ifName, hook])));
-      return all.filter((f) => f.pref === MIRROR_PREF[hook]);
+      return (await this.rtnl.filters(netns, ifName, hook)).filter((f) => f.pref === MIRROR_PREF[hook] && !f.table);
     } catch (err) {
       if (isGone(err)) return [];
       throw err;
     }
   }
-}
-
-function isMirrorTo(f: TcFilter, exName: string): boolean {
-  const a = f.options?.actions;
-  return (
-    f.kind === 'u32' &&
-    f.options?.match?.value === '0' &&
-    f.options.match.mask === '0' &&
-    a?.length === 1 &&
-    a[0].kind === 'mirred' &&
-    a[0].mirred_action === 'mirror' &&
-    a[0].direction === 'egress' &&
-    a[0].to_dev === exName
-  );
 }

@@ -20,7 +20,7 @@ function setup(): { k: FakeKernel; p: Plumbing; workloads: PlumbingWorkload[]; r
     { id: 'bbbbbbbbbbbb2222', netns: B, interfaces: [{ name: 'eth0', ifindex: 5, mac: '02:42:ac:11:00:03', ips: ['172.17.0.3'] }] },
   ];
   const ready = new Map<string, number>();
-  const p = new Plumbing({ runner: k, netnsName: 'mseg', onReady: (t, ifindex) => ready.set(t.inName, ifindex) });
+  const p = new Plumbing({ runner: k, rtnl: k, netnsName: 'mseg', onReady: (t, ifindex) => ready.set(t.inName, ifindex) });
   return { k, p, workloads, ready };
 }
 
@@ -54,18 +54,18 @@ describe('plumbing reconcile', () => {
       `nsenter --net=${CAP} -- ip link set dev nv-br addrgenmode none up`,
       `nsenter --net=${CAP} -- nft -f - <<7 lines`,
     ]);
-    expect(w.filter((l) => l.includes(`--net=${A}`))).toEqual([
-      `nsenter --net=${A} -- ip -j -d -batch -: link add nv-ex-eth0 type veth peer name nv-in-aaaaaaaa5 netns ${CAP}; link show dev nv-ex-eth0`,
-      expect.stringMatching(new RegExp(`^nsenter --net=${A} -- ip link set dev nv-ex-eth0 address 4e:65:75:56:00:[0-9a-f]{2} addrgenmode none up$`)),
-      `nsenter --net=${A} -- tc -batch -: qdisc add dev eth0 clsact; ` +
-        `filter add dev eth0 ingress protocol all pref ${MIRROR_PREF.ingress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0; ` +
-        `filter add dev eth0 egress protocol all pref ${MIRROR_PREF.egress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
+    expect(w.filter((l) => l.startsWith(`rtnl ${A}:`))).toEqual([
+      `rtnl ${A}: link add nv-ex-eth0 type veth peer name nv-in-aaaaaaaa5 netns ${CAP}`,
+      expect.stringMatching(new RegExp(`^rtnl ${A}: link set nv-ex-eth0 address 4e:65:75:56:00:[0-9a-f]{2} addrgenmode none up$`)),
+      `rtnl ${A}: qdisc add dev eth0 clsact; ` +
+        `filter add dev eth0 ingress pref ${MIRROR_PREF.ingress} mirror nv-ex-eth0; ` +
+        `filter add dev eth0 egress pref ${MIRROR_PREF.egress} mirror nv-ex-eth0`,
     ]);
-    expect(w.filter((l) => l.includes(`--net=${CAP}`) && l.includes('nv-in-aaaaaaaa5'))).toEqual([
+    expect(w.filter((l) => l.startsWith(`rtnl ${CAP}:`) && l.includes('nv-in-aaaaaaaa5'))).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^nsenter --net=${CAP} -- ip -batch -: link set dev nv-in-aaaaaaaa5 master nv-br address 4e:65:75:56:00:[0-9a-f]{2} addrgenmode none up; ` +
-            'link set dev nv-in-aaaaaaaa5 type bridge_slave learning off flood off mcast_flood off bcast_flood off$',
+          `^rtnl ${CAP}: link set nv-in-aaaaaaaa5 master nv-br address 4e:65:75:56:00:[0-9a-f]{2} addrgenmode none ` +
+            'learning off flood off mcast_flood off bcast_flood off up$',
         ),
       ),
     ]);
@@ -95,7 +95,7 @@ describe('plumbing reconcile', () => {
     p.setWorkloads(workloads);
     await p.settle();
     const before = k.log.length;
-    const p2 = new Plumbing({ runner: k, netnsName: 'mseg' });
+    const p2 = new Plumbing({ runner: k, rtnl: k, netnsName: 'mseg' });
     p2.setWorkloads(workloads);
     await p2.settle();
     // Only the feature probe writes (in the capture namespace, on nv-probe links).
@@ -115,13 +115,13 @@ describe('plumbing reconcile', () => {
     await p.settle();
     // Taps are repaired concurrently: the order holds per namespace, not across them.
     const w = k.log.slice(before).filter(isWrite);
-    expect(w.filter((l) => l.includes(`--net=${A} `))).toEqual([
-      `nsenter --net=${A} -- tc filter del dev eth0 ingress pref ${MIRROR_PREF.ingress}`,
-      `nsenter --net=${A} -- tc filter add dev eth0 ingress protocol all pref ${MIRROR_PREF.ingress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
-      `nsenter --net=${A} -- tc filter add dev eth0 egress protocol all pref ${MIRROR_PREF.egress} u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`,
+    expect(w.filter((l) => l.startsWith(`rtnl ${A}:`))).toEqual([
+      `rtnl ${A}: filter del dev eth0 ingress pref ${MIRROR_PREF.ingress}`,
+      `rtnl ${A}: filter add dev eth0 ingress pref ${MIRROR_PREF.ingress} mirror nv-ex-eth0`,
+      `rtnl ${A}: filter add dev eth0 egress pref ${MIRROR_PREF.egress} mirror nv-ex-eth0`,
     ]);
-    expect(w.filter((l) => !l.includes(`--net=${A} `))).toEqual([
-      `nsenter --net=${CAP} -- ip -batch -: link set dev nv-in-bbbbbbbb5 type bridge_slave learning off flood off mcast_flood off bcast_flood off`,
+    expect(w.filter((l) => !l.startsWith(`rtnl ${A}:`))).toEqual([
+      `rtnl ${CAP}: link set nv-in-bbbbbbbb5 learning off flood off mcast_flood off bcast_flood off`,
     ]);
     assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
     assertPlumbed(k, B, 'nv-in-bbbbbbbb5');
@@ -151,18 +151,18 @@ describe('plumbing reconcile', () => {
     expect(k.ns.get(B)!.clsact.size).toBe(0);
     expect(k.ns.get(B)!.links.has('nv-ex-eth0')).toBe(false);
     // A prune (at the first pass of a fresh reconciler) clears orphans and nothing else.
-    const p2 = new Plumbing({ runner: k, netnsName: 'mseg' });
+    const p2 = new Plumbing({ runner: k, rtnl: k, netnsName: 'mseg' });
     p2.setWorkloads([workloads[0]]);
     const before = k.log.length;
     await p2.settle();
     const w = k.log.slice(before).filter((l) => isWrite(l) && !l.includes('nv-probe'));
     expect(w.sort()).toEqual(
       [
-        `nsenter --net=${A} -- tc filter del dev eth1 ingress pref ${MIRROR_PREF.ingress}`,
-        `nsenter --net=${A} -- tc filter del dev eth1 egress pref ${MIRROR_PREF.egress}`,
-        `nsenter --net=${A} -- tc qdisc del dev eth1 clsact`,
-        `nsenter --net=${A} -- ip link del nv-ex-old`,
-        `nsenter --net=${CAP} -- ip link del nv-in-orphan1`,
+        `rtnl ${A}: filter del dev eth1 ingress pref ${MIRROR_PREF.ingress}`,
+        `rtnl ${A}: filter del dev eth1 egress pref ${MIRROR_PREF.egress}`,
+        `rtnl ${A}: qdisc del dev eth1 clsact`,
+        `rtnl ${A}: link del nv-ex-old`,
+        `rtnl ${CAP}: link del nv-in-orphan1`,
       ].sort(),
     );
     expect([...k.ns.get(CAP)!.links.keys()].sort()).toEqual(['dp-own0', 'lo', 'nv-br', 'nv-in-aaaaaaaa5']);
@@ -174,7 +174,7 @@ describe('plumbing reconcile', () => {
     p.setWorkloads(workloads);
     await p.settle();
     // A fresh agent that monitors only A but knows B's namespace (B is, say, host-network now).
-    const p2 = new Plumbing({ runner: k, netnsName: 'mseg' });
+    const p2 = new Plumbing({ runner: k, rtnl: k, netnsName: 'mseg' });
     p2.setWorkloads([workloads[0]], [B]);
     await p2.settle();
     expect(k.ns.get(B)!.filters).toEqual([]);
@@ -202,7 +202,7 @@ describe('plumbing reconcile', () => {
 
   it('a failing step is retried with backoff and reported until it succeeds', async () => {
     const { k, p, workloads } = setup();
-    k.failures.set(`nsenter --net=${A} -- tc -batch`, 'Error: something transient');
+    k.failures.set(`rtnl ${A}: qdisc add`, 'something transient');
     p.setWorkloads(workloads);
     await p.settle();
     const a = p.statuses().taps.find((s) => s.key === 'nv-in-aaaaaaaa5')!;

@@ -8,11 +8,16 @@ import { BaseOps, type BaseSpec } from './base-ops.js';
 import type { CommandRunner } from './command.js';
 import { desiredTaps, sameTap, tapKey } from './desired.js';
 import type { KernelFeatures } from './features.js';
+import { NetlinkRtnl } from './netlink/netlink-rtnl.js';
+import type { Rtnl } from './netlink/rtnl.js';
 import { TapOps, type TapEvents } from './tap-ops.js';
 import type { PlumbingConfig, PlumbingWorkload, TapSpec } from './types.js';
 
 export interface PlumbingOptions extends PlumbingConfig, TapEvents {
+  /** The shared pieces (namespace, bridge, drop table) are made by commands, once per agent. */
   runner: CommandRunner;
+  /** The taps' links and filters; default netlink from this process. */
+  rtnl?: Rtnl;
   onStatus?(kind: 'base' | 'tap', status: ObjectStatus): void;
   refreshMs?: number;
 }
@@ -34,7 +39,7 @@ export class Plumbing {
         if (s.kind === 'done') this.taps.touch();
       },
     });
-    this.taps = new Reconciler('tap', new TapOps(opts.runner, opts.netnsName, opts, () => this.known), {
+    this.taps = new Reconciler('tap', new TapOps(opts.rtnl ?? new NetlinkRtnl(), opts.netnsName, opts, () => this.known), {
       key: tapKey,
       equal: sameTap,
       refreshMs: opts.refreshMs,

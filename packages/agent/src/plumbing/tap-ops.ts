@@ -4,8 +4,8 @@
  * The nv-in ifindex of each done tap is kept for the DP's port registration.
  */
 import type { Operations } from '../reconcile/reconciler.js';
-import type { CommandRunner } from './command.js';
 import { MirrorOps } from './mirror-ops.js';
+import type { Rtnl } from './netlink/rtnl.js';
 import type { TapSpec } from './types.js';
 import { VethOps } from './veth-ops.js';
 
@@ -20,23 +20,22 @@ export class TapOps implements Operations<TapSpec> {
   private readonly mirror: MirrorOps;
 
   constructor(
-    runner: CommandRunner,
+    rtnl: Rtnl,
     netnsName: string,
     private readonly events: TapEvents = {},
     /** Namespaces of every container the runtime knows, monitored or not (prune looks there too). */
     private readonly knownNetns: () => readonly string[] = () => [],
   ) {
-    this.veth = new VethOps(runner, netnsName);
-    this.mirror = new MirrorOps(runner);
+    this.veth = new VethOps(rtnl, netnsName);
+    this.mirror = new MirrorOps(rtnl);
   }
 
   async update(t: TapSpec): Promise<void> {
-    // Each step waits only for what it needs (each command is a process, ~10 ms and more under
-    // load): the qdisc read does not depend on the pair, and the mirror needs nv-ex to exist, not
-    // to be up. Until the fix puts nv-ex up, mirrored frames are dropped at it, as before the
-    // mirror existed.
+    // Each step waits only for what it needs: the qdisc read does not depend on the pair, and the
+    // mirror needs nv-ex to exist, not to be up. Until the fix puts nv-ex up, mirrored frames are
+    // dropped at it, as before the mirror existed.
     const [pair, clsact] = await Promise.all([this.veth.pair(t), this.mirror.hasClsact(t)]);
-    await Promise.all([this.veth.fix(t, pair), this.mirror.update(t, pair.created, clsact)]);
+    await Promise.all([this.veth.fix(t, pair), this.mirror.update(t, pair.ex.ifindex, clsact)]);
     this.events.onReady?.(t, pair.ifindex);
   }
 

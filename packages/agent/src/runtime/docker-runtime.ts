@@ -11,7 +11,8 @@
 import type Dockerode from 'dockerode';
 import { readInterfaces } from './interfaces.js';
 import type { WorkloadTable } from './table.js';
-import type { CommandRunner } from '../plumbing/command.js';
+import { NetlinkRtnl } from '../plumbing/netlink/netlink-rtnl.js';
+import type { Rtnl } from '../plumbing/netlink/rtnl.js';
 import type { WorkloadInterface } from './types.js';
 import { WorkQueue } from './work-queue.js';
 import { expectedInterfaces, netnsOf, toWorkload, type InspectData } from './workload.js';
@@ -23,7 +24,8 @@ export const NETWORK_EVENTS = ['connect', 'disconnect'];
 export interface DockerRuntimeOptions {
   docker: Dockerode;
   table: WorkloadTable;
-  runner: CommandRunner;
+  /** Reads container interfaces; default netlink from this process. */
+  rtnl?: Rtnl;
   host: string;
   log: (message: string) => void;
   /** Re-list every container this often, ms. */
@@ -66,6 +68,7 @@ const INTERFACE_TRIES = 20;
 
 export class DockerRuntime {
   private readonly queue: WorkQueue;
+  private readonly rtnl: Rtnl;
   private readonly interfaceTries = new Map<string, number>();
   private stream: NodeJS.ReadableStream | null = null;
   private stopped = false;
@@ -75,6 +78,7 @@ export class DockerRuntime {
   private eventsLoop: Promise<void> | null = null;
 
   constructor(private readonly opts: DockerRuntimeOptions) {
+    this.rtnl = opts.rtnl ?? new NetlinkRtnl();
     this.queue = new WorkQueue((id) => this.reconcile(id), {
       onError: (id, err, ms) => opts.log(`runtime: container ${id.slice(0, 12)}: ${String(err)}; retry in ${ms} ms`),
     });
@@ -175,7 +179,7 @@ export class DockerRuntime {
     let again: number | undefined;
     if (netnsOf(c) && expectedInterfaces(c) > 0) {
       try {
-        interfaces = await readInterfaces(this.opts.runner, c.State.Pid);
+        interfaces = await readInterfaces(this.rtnl, c.State.Pid);
       } catch (err) {
         // Most often the container just exited: its die event re-queues it. Otherwise the reason
         // is shown and the read retried.

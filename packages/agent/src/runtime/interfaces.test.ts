@@ -1,49 +1,47 @@
 import { describe, expect, it } from 'vitest';
-import { parseIpAddr, readInterfaces } from './interfaces.js';
+import type { Address, Link } from '../plumbing/netlink/rtnl.js';
+import { FakeKernel } from '../testing/fake-kernel.js';
+import { readInterfaces, workloadInterfaces } from './interfaces.js';
 
-// `ip -j addr` of a container on two networks with plumbing in place and the ipip module loaded.
-const OUTPUT = JSON.stringify([
-  { ifindex: 1, ifname: 'lo', link_type: 'loopback', address: '00:00:00:00:00:00', addr_info: [{ family: 'inet', local: '127.0.0.1', scope: 'host' }] },
-  { ifindex: 2, ifname: 'tunl0', link_type: 'ipip', address: '0.0.0.0', addr_info: [] },
-  {
-    ifindex: 7,
-    ifname: 'eth1',
-    link_type: 'ether',
-    address: '02:42:AC:13:00:02',
-    addr_info: [
-      { family: 'inet', local: '172.19.0.2', prefixlen: 16, scope: 'global' },
-      { family: 'inet6', local: 'fd00:19::2', prefixlen: 64, scope: 'global' },
-      { family: 'inet6', local: 'fe80::42:acff:fe13:2', prefixlen: 64, scope: 'link' },
-    ],
-  },
-  { ifindex: 5, ifname: 'eth0', link_type: 'ether', address: '02:42:ac:11:00:03', addr_info: [{ family: 'inet', local: '172.17.0.3', scope: 'global' }] },
-  { ifindex: 9, ifname: 'nv-ex-eth0', link_type: 'ether', address: '4e:65:75:56:00:0c', addr_info: [] },
-]);
+const link = (ifindex: number, ifname: string, type: number, address: string): Link => ({ ifindex, ifname, type, address, up: true, addrgenNone: false });
 
-describe('parseIpAddr', () => {
+// A container on two networks with plumbing in place and the ipip module loaded.
+const LINKS: Link[] = [
+  link(1, 'lo', 772, '00:00:00:00:00:00'),
+  link(2, 'tunl0', 768, '00:00:00:00'),
+  link(7, 'eth1', 1, '02:42:ac:13:00:02'),
+  link(5, 'eth0', 1, '02:42:ac:11:00:03'),
+  link(9, 'nv-ex-eth0', 1, '4e:65:75:56:00:0c'),
+];
+const ADDRESSES: Address[] = [
+  { ifindex: 1, address: '127.0.0.1', scope: 254 },
+  { ifindex: 7, address: '172.19.0.2', scope: 0 },
+  { ifindex: 7, address: 'fd00:19::2', scope: 0 },
+  { ifindex: 7, address: 'fe80::42:acff:fe13:2', scope: 253 },
+  { ifindex: 5, address: '172.17.0.3', scope: 0 },
+];
+
+describe('workloadInterfaces', () => {
   it('keeps Ethernet interfaces that are not ours, sorted by ifindex, with global addresses', () => {
-    expect(parseIpAddr(OUTPUT)).toEqual([
+    expect(workloadInterfaces(LINKS, ADDRESSES)).toEqual([
       { name: 'eth0', ifindex: 5, mac: '02:42:ac:11:00:03', ips: ['172.17.0.3'] },
       { name: 'eth1', ifindex: 7, mac: '02:42:ac:13:00:02', ips: ['172.19.0.2', 'fd00:19::2'] },
     ]);
   });
 
   it('gives none for a namespace with only loopback', () => {
-    expect(parseIpAddr('[{"ifindex":1,"ifname":"lo","link_type":"loopback","address":"00:00:00:00:00:00"}]')).toEqual([]);
+    expect(workloadInterfaces([LINKS[0]], [ADDRESSES[0]])).toEqual([]);
   });
 });
 
 describe('readInterfaces', () => {
-  it('runs ip inside the process network namespace', async () => {
-    const calls: string[][] = [];
-    const runner = {
-      run: async (argv: readonly string[]) => {
-        calls.push([...argv]);
-        return OUTPUT;
-      },
-    };
-    const got = await readInterfaces(runner, 4242);
-    expect(calls).toEqual([['nsenter', '--net=/proc/4242/ns/net', '--', 'ip', '-j', 'addr', 'show']]);
-    expect(got.map((i) => i.name)).toEqual(['eth0', 'eth1']);
+  it('reads links and addresses inside the process network namespace', async () => {
+    const k = new FakeKernel();
+    k.addNetns('/proc/4242/ns/net');
+    const eth0 = k.addLink('/proc/4242/ns/net', 'eth0');
+    k.addAddress('/proc/4242/ns/net', 'eth0', '172.17.0.3');
+    const got = await readInterfaces(k, 4242);
+    expect(k.log).toEqual(['rtnl /proc/4242/ns/net: dump links', 'rtnl /proc/4242/ns/net: dump addresses']);
+    expect(got).toEqual([{ name: 'eth0', ifindex: eth0.ifindex, mac: eth0.address, ips: ['172.17.0.3'] }]);
   });
 });

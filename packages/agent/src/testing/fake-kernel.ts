@@ -1,10 +1,16 @@
 /**
- * A fake command runner for unit tests: a small model of namespaces, links, clsact qdiscs, tc
- * filters and nftables tables that understands exactly the commands the agent issues, answers
- * reads in the kernel's JSON shapes, and records every command, so tests assert op sequences.
- * Unknown commands throw: a new command shape must be modelled before it can be tested.
+ * A fake kernel for unit tests: a small model of namespaces, links, addresses, clsact qdiscs, tc
+ * filters and nftables tables. As a command runner it understands exactly the commands the agent
+ * issues and answers reads in the kernel's JSON shapes; as an Rtnl it does what the netlink
+ * operations do. It records every command and operation (`rtnl <netns>: …`), so tests assert op
+ * sequences. Unknown commands throw: a new command shape must be modelled before it can be tested.
  */
+import { constants } from 'node:os';
 import { CommandError, type CommandRunner, type RunOptions } from '../plumbing/command.js';
+import type { Address, Filter, Hook, Link, LinkChange, Rtnl } from '../plumbing/netlink/rtnl.js';
+import { NetlinkError } from '../plumbing/netlink/transport.js';
+
+const { EEXIST, EINVAL, ENODEV, ENOENT } = constants.errno;
 
 export interface FakeLink {
   ifname: string;
@@ -32,9 +38,10 @@ export interface FakeNs {
   filters: FakeFilter[];
   /** table "family name" → the script that made it. */
   nft: Map<string, string>;
+  addresses: { dev: string; address: string; scope: number }[];
 }
 
-export class FakeKernel implements CommandRunner {
+export class FakeKernel implements CommandRunner, Rtnl {
   readonly ns = new Map<string, FakeNs>();
   readonly log: string[] = [];
   private nextIndex = 2;
@@ -42,16 +49,20 @@ export class FakeKernel implements CommandRunner {
   readonly failures = new Map<string, string>();
 
   addNetns(path: string): FakeNs {
-    const n: FakeNs = { links: new Map(), clsact: new Set(), filters: [], nft: new Map() };
-    n.links.set('lo', this.link('lo', 'other'));
+    const n: FakeNs = { links: new Map(), clsact: new Set(), filters: [], nft: new Map(), addresses: [] };
+    n.links.set('lo', this.newLink('lo', 'other'));
     this.ns.set(path, n);
     return n;
   }
 
   addLink(path: string, name: string, kind: FakeLink['kind'] = 'other'): FakeLink {
-    const l = this.link(name, kind);
+    const l = this.newLink(name, kind);
     this.get(path).links.set(name, l);
     return l;
+  }
+
+  addAddress(path: string, dev: string, address: string, scope = 0): void {
+    this.get(path).addresses.push({ dev, address, scope });
   }
 
   /** Commands that changed something (everything but reads). */
@@ -75,6 +86,136 @@ export class FakeKernel implements CommandRunner {
     }
     if (path !== 'host' && !this.ns.has(path)) throw new CommandError(argv, 1, `nsenter: cannot open ${path}: No such file or directory`);
     return this.exec(path, args, argv, options.input);
+  }
+
+  async links(netns: string): Promise<Link[]> {
+    const n = this.op(netns, 'dump links');
+    return [...n.links.values()].map((l) => this.toLink(netns, l));
+  }
+
+  async link(netns: string, name: string): Promise<Link | null> {
+    const l = this.op(netns, `get link ${name}`).links.get(name);
+    return l ? this.toLink(netns, l) : null;
+  }
+
+  async addresses(netns: string): Promise<Address[]> {
+    const n = this.op(netns, 'dump addresses');
+    return n.addresses.flatMap((a) => {
+      const l = n.links.get(a.dev);
+      return l ? [{ ifindex: l.ifindex, address: a.address, scope: a.scope }] : [];
+    });
+  }
+
+  async addVeth(netns: string, name: string, peer: string, peerNetns: string): Promise<Link> {
+    const n = this.op(netns, `link add ${name} type veth peer name ${peer} netns ${peerNetns}`);
+    const pn = this.ns.get(peerNetns) ?? nlFail(`link add ${name}`, ENOENT, `no namespace ${peerNetns}`);
+    if (n.links.has(name) || pn.links.has(peer)) nlFail(`link add ${name}`, EEXIST, '');
+    const l = this.addLink(netns, name, 'veth');
+    const p = this.addLink(peerNetns, peer, 'veth');
+    l.peer = { netns: peerNetns, ifname: peer };
+    p.peer = { netns, ifname: name };
+    return this.toLink(netns, l);
+  }
+
+  async setLink(netns: string, name: string, c: LinkChange): Promise<void> {
+    const words = [
+      ...(c.master ? ['master', c.master] : []),
+      ...(c.address ? ['address', c.address] : []),
+      ...(c.addrgenNone ? ['addrgenmode', 'none'] : []),
+      ...(c.quietPort ? ['learning', 'off', 'flood', 'off', 'mcast_flood', 'off', 'bcast_flood', 'off'] : []),
+      ...(c.up ? ['up'] : []),
+    ];
+    const n = this.op(netns, `link set ${name} ${words.join(' ')}`);
+    const l = n.links.get(name) ?? nlFail(`link set ${name}`, ENODEV, '');
+    if (c.master && !n.links.has(c.master)) nlFail(`link set ${name}`, ENODEV, `no device ${c.master}`);
+    if (c.master) l.master = c.master;
+    if (c.address) l.address = c.address;
+    if (c.addrgenNone) l.addrgen = 'none';
+    if (c.quietPort) l.portFlags = { learning: false, flood: false, mcast_flood: false, bcast_flood: false };
+    if (c.up) l.up = true;
+  }
+
+  async delLink(netns: string, name: string): Promise<void> {
+    const n = this.ns.get(netns);
+    this.op(netns, `link del ${name}`, true);
+    const l = n?.links.get(name);
+    if (l) this.removeLink(netns, l);
+  }
+
+  async hasClsact(netns: string, dev: string): Promise<boolean> {
+    const n = this.op(netns, `get qdiscs ${dev}`);
+    if (!n.links.has(dev)) nlFail(`link get ${dev}`, ENODEV, `Cannot find device "${dev}"`);
+    return n.clsact.has(dev);
+  }
+
+  async filters(netns: string, dev: string, hook: Hook): Promise<Filter[]> {
+    const n = this.op(netns, `dump filters ${dev} ${hook}`);
+    if (!n.links.has(dev)) nlFail(`link get ${dev}`, ENODEV, `Cannot find device "${dev}"`);
+    const out: Filter[] = [];
+    const mine = n.filters.filter((f) => f.dev === dev && f.hook === hook);
+    for (const pref of new Set(mine.map((f) => f.pref))) out.push({ pref, table: true, matchAll: false });
+    for (const f of mine) out.push({ pref: f.pref, table: false, matchAll: true, mirrorTo: n.links.get(f.toDev)?.ifindex ?? 0 });
+    return out;
+  }
+
+  async addMirror(netns: string, dev: string, clsact: boolean, hooks: readonly { hook: Hook; pref: number }[], to: string): Promise<void> {
+    const steps = [...(clsact ? [`qdisc add dev ${dev} clsact`] : []), ...hooks.map((h) => `filter add dev ${dev} ${h.hook} pref ${h.pref} mirror ${to}`)];
+    const n = this.op(netns, steps.join('; '));
+    if (!n.links.has(dev) || !n.links.has(to)) nlFail(`link get ${dev}`, ENODEV, 'Cannot find device');
+    // Like the kernel, every request of the exchange is tried; the first refusal is reported.
+    let failed: NetlinkError | null = null;
+    if (clsact && n.clsact.has(dev)) failed = new NetlinkError(`qdisc add ${dev} clsact`, EEXIST, 'Exclusivity flag on, cannot modify.');
+    if (clsact) n.clsact.add(dev);
+    for (const h of hooks) {
+      if (!n.clsact.has(dev)) failed ??= new NetlinkError(`filter add ${dev}`, EINVAL, "Parent Qdisc doesn't exists");
+      else n.filters.push({ dev, hook: h.hook, pref: h.pref, handle: `800::${n.filters.length + 800}`, toDev: to });
+    }
+    if (failed) throw failed;
+  }
+
+  async delFilters(netns: string, dev: string, hook: Hook, pref: number): Promise<void> {
+    const n = this.op(netns, `filter del dev ${dev} ${hook} pref ${pref}`, true);
+    if (n) n.filters = n.filters.filter((f) => !(f.dev === dev && f.hook === hook && f.pref === pref));
+  }
+
+  async delClsact(netns: string, dev: string): Promise<void> {
+    const n = this.op(netns, `qdisc del dev ${dev} clsact`, true);
+    if (n?.clsact.delete(dev)) n.filters = n.filters.filter((f) => f.dev !== dev);
+  }
+
+  async hasNftTable(netns: string, family: string, name: string): Promise<boolean> {
+    return this.op(netns, `get nft table ${family} ${name}`).nft.has(`${family} ${name}`);
+  }
+
+  /**
+   * Logs an Rtnl operation, applies injected failures, and gives its namespace (a missing one
+   * fails as netlink does, unless the operation is a delete: `gone` then gives undefined).
+   */
+  private op(netns: string, what: string): FakeNs;
+  private op(netns: string, what: string, gone: true): FakeNs | undefined;
+  private op(netns: string, what: string, gone = false): FakeNs | undefined {
+    const line = `rtnl ${netns}: ${what}`;
+    this.log.push(line);
+    for (const [prefix, reason] of this.failures) if (line.startsWith(prefix)) nlFail(what, EINVAL, reason);
+    const n = this.ns.get(netns);
+    if (!n && !gone) nlFail(what, ENOENT, `open ${netns}: No such file or directory`);
+    return n;
+  }
+
+  private toLink(path: string, l: FakeLink): Link {
+    const peer = l.peer ? this.ns.get(l.peer.netns)?.links.get(l.peer.ifname) : undefined;
+    const master = l.master ? this.get(path).links.get(l.master) : undefined;
+    return {
+      ifname: l.ifname,
+      ifindex: l.ifindex,
+      type: l.ifname === 'lo' ? 772 : 1,
+      ...(peer ? { peerIndex: peer.ifindex } : {}),
+      address: l.address,
+      ...(master ? { masterIndex: master.ifindex, port: { ...l.portFlags } } : {}),
+      up: l.up,
+      addrgenNone: l.addrgen === 'none',
+      ...(l.kind === 'other' ? {} : { kind: l.kind }),
+    };
   }
 
   private exec(path: string, a: string[], argv: readonly string[], input?: string): string {
@@ -218,7 +359,7 @@ export class FakeKernel implements CommandRunner {
     return n;
   }
 
-  private link(ifname: string, kind: FakeLink['kind']): FakeLink {
+  private newLink(ifname: string, kind: FakeLink['kind']): FakeLink {
     const ifindex = this.nextIndex++;
     return {
       ifname, ifindex, kind, up: ifname === 'lo', addrgen: 'eui64',
@@ -317,7 +458,12 @@ function addElements(setLine: string, elems: string): string {
   return setLine.includes('elements = {') ? setLine.replace(/ \} \}$/, `, ${elems} } }`) : setLine.replace(/ \}$/, ` elements = { ${elems} } }`);
 }
 
-/** A logged command that changed something: not a JSON read, unless a batch that also writes. */
+/** A logged command or operation that changed something: not a read, unless a batch that also writes. */
 export function isWrite(line: string): boolean {
+  if (line.startsWith('rtnl ')) return !/^rtnl [^:]+: (get|dump) /.test(line);
   return !line.includes(' -j ') || line.includes(' -batch ');
+}
+
+function nlFail(what: string, errno: number, reason: string): never {
+  throw new NetlinkError(what, errno, reason);
 }
