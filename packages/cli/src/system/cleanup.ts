@@ -9,6 +9,8 @@ import { statSync } from 'node:fs';
 import { ExecRunner, parseJsonList, type CommandRunner } from '@mseg/agent/dist/plumbing/command.js';
 import { BaseOps } from '@mseg/agent/dist/plumbing/base-ops.js';
 import { MirrorOps } from '@mseg/agent/dist/plumbing/mirror-ops.js';
+import { NetlinkRtnl } from '@mseg/agent/dist/plumbing/netlink/netlink-rtnl.js';
+import type { Rtnl } from '@mseg/agent/dist/plumbing/netlink/rtnl.js';
 import { VethOps } from '@mseg/agent/dist/plumbing/veth-ops.js';
 import { TableOps } from '@mseg/agent/dist/enforce/table-ops.js';
 import { containerPids } from './docker.js';
@@ -42,8 +44,9 @@ export function distinctNamespaces(pids: readonly number[]): string[] {
   return out;
 }
 
-export async function cleanupKernel(opts: { netns: string; dockerSocket: string; runner?: CommandRunner }): Promise<CleanupReport> {
+export async function cleanupKernel(opts: { netns: string; dockerSocket: string; runner?: CommandRunner; rtnl?: Rtnl }): Promise<CleanupReport> {
   const runner = opts.runner ?? new ExecRunner();
+  const rtnl = opts.rtnl ?? new NetlinkRtnl();
   let pids: number[] = [];
   let dockerError: string | null = null;
   try {
@@ -52,14 +55,14 @@ export async function cleanupKernel(opts: { netns: string; dockerSocket: string;
     dockerError = (e as Error).message;
   }
   const known = distinctNamespaces(pids);
-  await new TableOps(runner, () => known).prune([]);
-  await new MirrorOps(runner).prune([], known);
+  await new TableOps(runner, rtnl, () => known).prune([]);
+  await new MirrorOps(rtnl).prune([], known);
   const names = parseJsonList<{ name: string }>(await runner.run(['ip', '-j', 'netns', 'list'])).map((n) => n.name);
   const capture = names.includes(opts.netns);
   // Deleting an nv-in end in the capture namespace deletes its nv-ex peer in the container too;
   // without the capture namespace there is no pair left to remove.
   if (capture) {
-    await new VethOps(runner, opts.netns).prune([], known);
+    await new VethOps(rtnl, opts.netns).prune([], known);
     await new BaseOps(runner).delete({ netnsName: opts.netns });
   }
   return { containerNamespaces: known.length, captureNamespaceRemoved: capture, dockerError };
