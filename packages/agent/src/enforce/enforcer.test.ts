@@ -130,6 +130,8 @@ describe('Protect tables reconcile', () => {
     e.setWorkloads([srv(rules)]);
     await e.settle();
     expect(nftWrites(k, 0)).toEqual([`nsenter --net=${S} -- nft -f - <<32 lines`, `nsenter --net=${S} -- nft -f - <<34 lines`]);
+    // This agent wrote the fail-closed table and put no cut entry in since: nothing to read first.
+    expect(k.log.filter((l) => l.includes('nft -j list'))).toEqual([]);
     // The same rules provisional first and then as the controller's: read, not rewritten.
     e.setWorkloads([srv(rules, true)]);
     await e.settle();

@@ -46,14 +46,15 @@ export class Enforcer {
   private readonly applied = new Set<string>();
   /** Workloads whose table in the kernel is a provisional one. */
   private readonly provisional = new Set<string>();
+  private readonly ops: TableOps;
 
   constructor(private readonly opts: EnforcerOptions) {
-    const ops = new TableOps(opts.runner, opts.rtnl ?? new NetlinkRtnl(), () => this.workloads.map((w) => w.netns), (spec) => {
+    const ops = (this.ops = new TableOps(opts.runner, opts.rtnl ?? new NetlinkRtnl(), () => this.workloads.map((w) => w.netns), (spec) => {
       this.applied.add(spec.workloadId);
       if (spec.provisional) this.provisional.add(spec.workloadId);
       else this.provisional.delete(spec.workloadId);
       opts.onApplied?.(spec);
-    });
+    }));
     this.tables = new Reconciler('protect', ops, {
       key: (s) => s.workloadId,
       equal: (a, b) => JSON.stringify(a) === JSON.stringify(b),
@@ -99,6 +100,7 @@ export class Enforcer {
     if (!c) return false;
     const v6 = !(c.words[0] === 0 && c.words[1] === 0 && c.words[2] === 0xffff);
     const script = cutElementsScript({ v6, saddr: req.client, daddr: req.server, proto: req.proto, sport: req.clientPort, dport: req.serverPort });
+    this.ops.forget(w.netns);
     await this.opts.runner.run(inNetns(w.netns, ['nft', '-f', '-']), { input: script });
     return true;
   }

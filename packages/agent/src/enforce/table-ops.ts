@@ -3,7 +3,9 @@
  * Update asks netlink whether the table exists (in-process); a new container has none, and gets
  * its table from one `nft -f` (the atomic replace script). An existing table is read
  * (`nft -j list table`), kept when the hash comment and rule counts match, and otherwise replaced
- * in one transaction, carrying live cut entries over. Delete
+ * in one transaction, carrying live cut entries over. A table this process wrote (or found right)
+ * with no cut entry put in since holds nothing to carry over: a new rule set replaces it without
+ * the read; the periodic refresh of an unchanged rule set still reads it. Delete
  * removes the table (the namespace being gone counts as done). Prune removes our table from known
  * container namespaces that are not in Protect; it never touches another table.
  */
@@ -38,9 +40,19 @@ export class TableOps implements Operations<ProtectSpec> {
     private readonly onApplied?: (spec: ProtectSpec) => void,
   ) {}
 
+  /** Hash of the table last written or found right per namespace, while it holds no cut entries. */
+  private readonly clean = new Map<string, string>();
+
+  /** A cut entry goes into the namespace's table: the next replacement must read it to carry it over. */
+  forget(netns: string): void {
+    this.clean.delete(netns);
+  }
+
   async update(spec: ProtectSpec): Promise<void> {
     const want = renderSpec(spec);
-    const have = (await this.rtnl.hasNftTable(spec.netns, 'inet', NFT_TABLE)) ? await this.read(spec.netns) : null;
+    const last = this.clean.get(spec.netns);
+    if (last !== undefined && last !== want.hash) return this.write(spec, want.script, want.hash, 0);
+    const have = last !== undefined || (await this.rtnl.hasNftTable(spec.netns, 'inet', NFT_TABLE)) ? await this.read(spec.netns) : null;
     if (have) {
       const rules = (chain: string) => have.filter((i) => i.rule?.chain === chain).map((i) => i.rule!);
       const ok = (['input', 'output'] as const).every((c) => {
@@ -48,16 +60,17 @@ export class TableOps implements Operations<ProtectSpec> {
         return r.length === want.ruleCounts[c] && r[r.length - 1]?.comment === hashComment(want.hash);
       });
       if (ok) {
+        if (liveCuts(have).length === 0) this.clean.set(spec.netns, want.hash);
         this.onApplied?.(spec);
         return;
       }
     }
-    const { script } = renderSpec(spec, have ? liveCuts(have) : []);
-    await this.runner.run(inNetns(spec.netns, ['nft', '-f', '-']), { input: script });
-    this.onApplied?.(spec);
+    const cuts = have ? liveCuts(have) : [];
+    await this.write(spec, renderSpec(spec, cuts).script, want.hash, cuts.length);
   }
 
   async delete(spec: ProtectSpec): Promise<void> {
+    this.clean.delete(spec.netns);
     await deleteIgnoringGone(this.runner, inNetns(spec.netns, ['nft', 'delete', 'table', 'inet', NFT_TABLE]));
   }
 
@@ -65,8 +78,17 @@ export class TableOps implements Operations<ProtectSpec> {
     const protect = new Set(all.map((s) => s.netns));
     for (const netns of this.knownNetns()) {
       if (protect.has(netns)) continue;
+      this.clean.delete(netns);
       if (await this.exists(netns)) await deleteIgnoringGone(this.runner, inNetns(netns, ['nft', 'delete', 'table', 'inet', NFT_TABLE]));
     }
+  }
+
+  private async write(spec: ProtectSpec, script: string, hash: string, cuts: number): Promise<void> {
+    // Until the write is known to have landed, the table's content is unknown.
+    this.clean.delete(spec.netns);
+    await this.runner.run(inNetns(spec.netns, ['nft', '-f', '-']), { input: script });
+    if (cuts === 0) this.clean.set(spec.netns, hash);
+    this.onApplied?.(spec);
   }
 
   private async exists(netns: string): Promise<boolean> {
