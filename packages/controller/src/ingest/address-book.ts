@@ -9,8 +9,11 @@
  *
  * A workload stopped in the last STOPPED_KEPT_MS still owns its addresses for what is reported
  * after it (tombstone): the server's data plane reports a short-lived client's sessions up to an
- * interval after the client is gone, and the agent's queue can hold them longer. A running owner
- * of the same address always wins over a stopped one.
+ * interval after the client is gone, and the agent's queue can hold them longer. Docker gives a
+ * freed address to the next container at once, so one address can have had several owners on a
+ * host within seconds: a record with a capture time goes to the owner that was reported last
+ * before that time (allowing REPORT_LAG_MS for the agent to report a start); without a time, a
+ * running owner wins over a stopped one.
  */
 import { canonicalIp } from '../policy/membership.js';
 import { EXTERNAL, NODES, serviceGroupName } from '../policy/model.js';
@@ -18,6 +21,8 @@ import type { Context } from '../server/context.js';
 
 /** How long a stopped workload keeps its addresses in the book. */
 export const STOPPED_KEPT_MS = 10 * 60_000;
+/** How much later than its first packets a new workload can be stored (agent's inspect and report). */
+export const REPORT_LAG_MS = 1000;
 
 export interface WorkloadRef {
   id: string;
@@ -28,6 +33,8 @@ export interface WorkloadRef {
   monitored: boolean;
   /** Stopped: owns its addresses only where no running workload has them. */
   stopped: boolean;
+  /** When the controller first stored it (ms). */
+  createdAt: number;
   agentId: string;
 }
 
@@ -59,7 +66,7 @@ export class AddressBook {
     const [workloads, agents] = await Promise.all([
       db
         .selectFrom('workloads')
-        .select(['id', 'host', 'name', 'service', 'interfaces', 'state', 'agent_id'])
+        .select(['id', 'host', 'name', 'service', 'interfaces', 'state', 'agent_id', 'created_at'])
         .where((eb) => eb.or([eb('state', '!=', 'stopped'), eb('updated_at', '>=', ctx.now() - STOPPED_KEPT_MS)]))
         .execute(),
       db.selectFrom('agents').select(['id', 'host', 'state']).where('state', '!=', 'revoked').execute(),
@@ -75,7 +82,7 @@ export class AddressBook {
     }
     for (const w of workloads) {
       hostIp(w.host);
-      const ref: WorkloadRef = { id: w.id, host: w.host, name: w.name, service: w.service, monitored: w.state === 'running', stopped: w.state === 'stopped', agentId: w.agent_id };
+      const ref: WorkloadRef = { id: w.id, host: w.host, name: w.name, service: w.service, monitored: w.state === 'running', stopped: w.state === 'stopped', createdAt: Number(w.created_at), agentId: w.agent_id };
       book.byId.set(w.id, ref);
       for (const iface of JSON.parse(w.interfaces) as { ips?: string[] }[]) {
         for (const text of iface.ips ?? []) {
@@ -90,11 +97,18 @@ export class AddressBook {
     return book;
   }
 
-  /** The workload that owns `ip` as seen from `host`, or undefined for an outside address. */
-  resolve(ip: string, host: string): WorkloadRef | undefined {
+  /**
+   * The workload that owns `ip` as seen from `host` (at capture time `at`, ms, when given), or
+   * undefined for an outside address.
+   */
+  resolve(ip: string, host: string, at?: number): WorkloadRef | undefined {
     const list = this.byIp.get(ip);
     if (!list) return undefined;
     if (list.length === 1) return list[0];
+    if (at !== undefined) {
+      const owner = ownerAt(list, host, at);
+      if (owner) return owner;
+    }
     const running = this.owner(list, host, false);
     return running !== null ? running : this.owner(list, host, true) ?? undefined;
   }
@@ -146,6 +160,22 @@ export class AddressBook {
   get workloadCount(): number {
     return this.byId.size;
   }
+}
+
+/**
+ * Of the owners on `host`: the one stored last before `at` (+ REPORT_LAG_MS), else the first one
+ * stored after it; undefined when none is on `host`.
+ */
+function ownerAt(list: readonly WorkloadRef[], host: string, at: number): WorkloadRef | undefined {
+  let before: WorkloadRef | undefined;
+  let after: WorkloadRef | undefined;
+  for (const w of list) {
+    if (w.host !== host) continue;
+    if (w.createdAt <= at + REPORT_LAG_MS) {
+      if (!before || w.createdAt > before.createdAt) before = w;
+    } else if (!after || w.createdAt < after.createdAt) after = w;
+  }
+  return before ?? after;
 }
 
 interface Cached {

@@ -100,25 +100,28 @@ describe('ingestConnections', () => {
     ]);
   });
 
-  it("stores a stopped client's sessions reported after it stopped as its own, until a running workload takes the address or the tombstone ends", async () => {
+  it("stores a stopped client's sessions reported after it stopped as its own, and a reused address's by capture time", async () => {
     const stop = (id: string) => ingestWorkloads(t.ctx, 'agent-b', 'host-b', { full: false, workloads: [], removedIds: [id] });
-    const fromJob = (client: string) => serverSide({ client, bytesToServer: 1, bytesToClient: 1 });
+    // Seconds since T (captured), as the server's data plane reports the job's sessions.
+    const fromJob = (client: string, at: number) => serverSide({ client, firstSeen: T + at, lastSeen: T + at + 1 });
+    now = T * 1000;
     await seedWorkloads(t.ctx, 'agent-b', 'host-b', [{ id: 'job1', service: 'job', ips: ['10.0.0.9'] }, { id: 'job2', service: 'job', ips: ['10.0.0.8'] }]);
+    now += 3_000;
     await stop('job1');
-    await ingestConnections(t.ctx, 'agent-b', 'host-b', [fromJob('10.0.0.9')], []);
-    // A running workload given the same address later owns it; the stopped one only fills gaps.
+    await ingestConnections(t.ctx, 'agent-b', 'host-b', [fromJob('10.0.0.9', 1)], []);
+    // Docker gives the address to the next container; the first job's last report comes after that.
+    now += 2_000;
     await seedWorkloads(t.ctx, 'agent-b', 'host-b', [{ id: 'job3', service: 'job', ips: ['10.0.0.9'] }]);
-    await ingestConnections(t.ctx, 'agent-b', 'host-b', [fromJob('10.0.0.9')], []);
+    await ingestConnections(t.ctx, 'agent-b', 'host-b', [fromJob('10.0.0.9', 2), fromJob('10.0.0.9', 5)], []);
+    // Past the tombstone, a stopped workload's address is an outside one again.
     now += STOPPED_KEPT_MS;
     await stop('job2');
     now += STOPPED_KEPT_MS + 1;
     t.ctx.events.emit('workloads', { agentId: 'agent-b', ids: [] });
-    await ingestConnections(t.ctx, 'agent-b', 'host-b', [fromJob('10.0.0.8')], []);
-    expect((await conversations()).map((r) => [r.client_ip, r.client_workload, r.sessions])).toEqual([
-      ['10.0.0.9', 'job1', 1],
-      ['10.0.0.9', 'job3', 1],
-      ['10.0.0.8', '', 1],
-    ]);
+    await ingestConnections(t.ctx, 'agent-b', 'host-b', [fromJob('10.0.0.8', 1)], []);
+    const rows = await conversations();
+    const sessions = (ip: string, w: string) => rows.filter((r) => r.client_ip === ip && r.client_workload === w).reduce((n, r) => n + r.sessions, 0);
+    expect([sessions('10.0.0.9', 'job1'), sessions('10.0.0.9', 'job3'), sessions('10.0.0.8', ''), sessions('10.0.0.9', '')]).toEqual([2, 1, 1, 0]);
   });
 
   it("does not let an agent speak for another agent's workload", async () => {

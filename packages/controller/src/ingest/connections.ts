@@ -35,12 +35,13 @@ export interface Ends {
   authoritative: boolean;
 }
 
-export function endsOf(book: AddressBook, host: string, workloadId: string, direction: string, clientIp: string, serverIp: string): Ends {
-  const serverRef = book.resolve(serverIp, host);
+/** `at`: the record's capture time (ms), which of several owners of an address it was (see AddressBook). */
+export function endsOf(book: AddressBook, host: string, workloadId: string, direction: string, clientIp: string, serverIp: string, at?: number): Ends {
+  const serverRef = book.resolve(serverIp, host, at);
   // 'none' comes from a data plane that could not tell (no MAC/IP match): the reporter is the
   // server when it owns the server address, else the client.
   const side = direction === 'ingress' || (direction !== 'egress' && serverRef?.id === workloadId) ? SERVER : CLIENT;
-  if (side === SERVER) return { side, client: book.resolve(clientIp, host)?.id ?? '', server: workloadId, authoritative: true };
+  if (side === SERVER) return { side, client: book.resolve(clientIp, host, at)?.id ?? '', server: workloadId, authoritative: true };
   return { side, client: workloadId, server: serverRef?.id ?? '', authoritative: !book.reports(serverRef as WorkloadRef | undefined) };
 }
 
@@ -80,9 +81,9 @@ export async function ingestConnections(
   await commitBatch(ctx, (batch: IngestSink) => {
     batch.records += items.length + dnsAnswers.length;
     for (const r of items) {
-      const ends = endsOf(book, host, reporter(book, agentId, r.workloadId), r.direction, r.client, r.server);
-      const action: Verdict = r.action === 'none' ? 'allow' : r.action;
       const first = toMs(r.firstSeen);
+      const ends = endsOf(book, host, reporter(book, agentId, r.workloadId), r.direction, r.client, r.server, first);
+      const action: Verdict = r.action === 'none' ? 'allow' : r.action;
       const last = toMs(r.lastSeen);
       const k = ends.authoritative ? 1 : 0;
       const bytes = (r.bytesToServer + r.bytesToClient) * k;
