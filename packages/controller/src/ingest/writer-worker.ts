@@ -6,15 +6,13 @@
  * held up ingest. Here transactions run beside them, and REST reads (another connection, WAL) do
  * not wait for them.
  *
- * Transactions are larger than on PostgreSQL (up to 20,000 records): they block no one but the
+ * Transactions are larger than on PostgreSQL (up to 20,000 records): they hold up no one but the
  * few writes of kysely's connection (heartbeats, policy edits), and the larger they are, the more
  * reports share each conversation and group-map row and each dirtied page.
- *
- * Messages in: { id, ops } (a report) or { close: true } (after the last report: finish, close).
- * Messages out: { id } once committed, { id, error } if its transaction failed.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { openSqlite } from '../store/sqlite-open.js';
+import { serveCalls } from '../store/thread-rpc.js';
 import { IngestBatch } from './batch.js';
 import { GroupCommit, type Pacing } from './group-commit.js';
 import { replay, type EncodedOps } from './oplog.js';
@@ -22,23 +20,16 @@ import { runInSqliteTransaction } from './statements.js';
 
 export const SQLITE_PACING: Pacing = { pauseFactor: 4, maxPauseMs: 250, maxRecords: 20_000 };
 
-type Message = { id: number; ops: EncodedOps } | { close: true };
+const sqlite = openSqlite((workerData as { file: string }).file);
+const group = new GroupCommit(() => new IngestBatch(), async (batch) => runInSqliteTransaction(sqlite, batch.statements('sqlite')), SQLITE_PACING);
 
-const port = parentPort;
-if (port) {
-  const sqlite = openSqlite((workerData as { file: string }).file);
-  const group = new GroupCommit(() => new IngestBatch(), async (batch) => runInSqliteTransaction(sqlite, batch.statements('sqlite')), SQLITE_PACING);
-  port.on('message', (m: Message) => {
-    if ('close' in m) {
-      void group.drained().then(() => {
-        sqlite.close();
-        port.close();
-      });
-      return;
-    }
-    group.submit((batch) => replay(m.ops, batch)).then(
-      () => port.postMessage({ id: m.id }),
-      (err: unknown) => port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) }),
-    );
-  });
-}
+serveCalls(
+  async (ops: EncodedOps) => {
+    await group.submit((batch) => replay(ops, batch));
+    return null;
+  },
+  async () => {
+    await group.drained();
+    sqlite.close();
+  },
+);

@@ -4,16 +4,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { Kysely, PostgresDialect } from 'kysely';
-import { GenericSqliteWorkerDialect } from 'kysely-generic-sqlite/worker';
-import { createNodeWorkerExecutor } from 'kysely-generic-sqlite/worker-helper-node';
 import pg from 'pg';
 import type { Dialect } from './dialect.js';
 import { IngestWriter } from './ingest-writer.js';
 import { migrate } from './migrate.js';
 import type { Database } from './schema.js';
-import { workerFile } from './worker-file.js';
+import { SqliteThreadDialect } from './sqlite-thread-dialect.js';
 
 export interface Store {
   db: Kysely<Database>;
@@ -43,10 +40,9 @@ export async function openStore(url: string | undefined, dataDir: string): Promi
   }
   const file = url ? url.replace(/^sqlite:(\/\/)?/, '') : join(dataDir, 'mseg.db');
   if (!url) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  // kysely's connection runs in a worker thread (store/sqlite-worker.ts), the ingest writer's in
-  // another (store/ingest-writer.ts): no SQLite statement runs on the event loop.
-  const worker = new Worker(workerFile('./sqlite-worker.js', import.meta.url));
-  const db = new Kysely<Database>({ dialect: new GenericSqliteWorkerDialect(createNodeWorkerExecutor({ worker, data: { file } })) });
+  // kysely's statements run in two worker threads (a read and a write connection), the ingest
+  // writer's in a third: no SQLite statement runs on the event loop.
+  const db = new Kysely<Database>({ dialect: new SqliteThreadDialect(file) });
   await migrateOrClose(db, 'sqlite');
   const writer = new IngestWriter(file);
   return {

@@ -1,29 +1,52 @@
 /**
- * Worker thread of kysely's SQLite connection (store/db.ts): every query of the REST API, the
- * agents' registration and heartbeats, policy and the roll-up runs here, so a 50 ms graph query
- * or a second-long roll-up never holds the event loop that answers agents and other requests.
- *
- * A transaction starts with `begin immediate`: it takes the write lock at once (waiting for the
- * ingest writer's transaction to end) instead of upgrading a read snapshot later, which fails
- * at once with SQLITE_BUSY whenever the ingest writer committed in between.
+ * A worker thread holding one SQLite connection for kysely (sqlite-thread-dialect.ts): it runs
+ * each statement it is sent and answers with the rows or the change count. The store has two of
+ * these, one for reads and one for writes and transactions, so no statement runs on the event
+ * loop (better-sqlite3 is synchronous) and reads never queue behind a write waiting for the
+ * ingest writer's lock. The read thread's connection refuses writes (query_only).
  */
+import { workerData } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
-import { parseBigInt, type IGenericSqlite } from 'kysely-generic-sqlite';
-import { createNodeOnMessageCallback } from 'kysely-generic-sqlite/worker-helper-node';
 import { openSqlite } from './sqlite-open.js';
+import { serveCalls } from './thread-rpc.js';
 
-function executor(file: string): IGenericSqlite<SQLite.Database> {
-  const db = openSqlite(file);
-  return {
-    db,
-    query: (_isSelect, text, parameters) => {
-      const stmt = db.prepare(text === 'begin' ? 'begin immediate' : text);
-      if (stmt.reader) return { rows: stmt.all(parameters ?? []) };
-      const r = stmt.run(parameters ?? []);
-      return { rows: [], numAffectedRows: parseBigInt(r.changes), insertId: parseBigInt(r.lastInsertRowid) };
-    },
-    close: () => db.close(),
-  };
+export interface SqlCall {
+  sql: string;
+  params: readonly unknown[];
 }
 
-createNodeOnMessageCallback<{ file: string }>((data) => executor(data.file));
+export interface SqlResult {
+  rows: unknown[];
+  changes?: number;
+  lastInsertRowid?: number;
+}
+
+const { file, readOnly } = workerData as { file: string; readOnly: boolean };
+const db = openSqlite(file);
+if (readOnly) db.pragma('query_only = ON');
+
+// Kysely sends the same few hundred texts over and over; preparing is a parse and plan each time.
+const statements = new Map<string, SQLite.Statement>();
+const MAX_STATEMENTS = 500;
+
+function prepared(text: string): SQLite.Statement {
+  let s = statements.get(text);
+  if (!s) {
+    s = db.prepare(text);
+    if (statements.size >= MAX_STATEMENTS) statements.clear();
+    statements.set(text, s);
+  }
+  return s;
+}
+
+serveCalls(
+  ({ sql, params }: SqlCall): SqlResult => {
+    const stmt = prepared(sql);
+    if (stmt.reader) return { rows: stmt.all(params) };
+    const r = stmt.run(params);
+    return { rows: [], changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
+  },
+  () => {
+    db.close();
+  },
+);
