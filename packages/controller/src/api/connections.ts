@@ -7,8 +7,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import { startRollup } from '../ingest/rollup.js';
 import type { ApiPlugin } from './index.js';
-import { endpointIds, inSegments, segmentsFor, timeRange, Verdict, Window } from './conversation-query.js';
-import { ErrorResponses, PageOf, Paging } from './schemas/common.js';
+import { inSegments, segmentsFor, timeRange, Verdict } from './conversation-query.js';
+import { ErrorResponses, PageOf } from './schemas/common.js';
+import { emptyPage, Endpoint, LogQuery, resolveEndpoints } from './schemas/log-query.js';
 
 export const Conversation = Type.Object({
   clientWorkload: Type.String({ description: "client workload id, '' for an outside address" }),
@@ -31,18 +32,14 @@ export const Conversation = Type.Object({
 });
 export type Conversation = Static<typeof Conversation>;
 
-const Filters = Type.Object(
-  {
-    ...Paging,
-    ...Window,
-    from: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'client: workload id, group name or external' })),
-    to: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'server: workload id, group name or external' })),
-    app: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'application name' })),
-    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'server port' })),
-    verdict: Type.Optional(Verdict),
-  },
-  { additionalProperties: false },
-);
+export const ConnectionQuery = LogQuery({
+  from: Endpoint('client: workload id, group name or external'),
+  to: Endpoint('server: workload id, group name or external'),
+  app: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'application name' })),
+  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'server port' })),
+  verdict: Type.Optional(Verdict),
+});
+export type ConnectionQuery = Static<typeof ConnectionQuery>;
 
 const KEY = ['client_workload', 'server_workload', 'client_ip', 'server_ip', 'server_port', 'proto', 'app', 'action', 'rule_id'] as const;
 
@@ -59,21 +56,20 @@ const connections: ApiPlugin = async (app, { ctx }) => {
       schema: {
         tags: ['connections'],
         summary: 'Conversations in a time window (default the last hour); filters combine with AND',
-        querystring: Filters,
+        querystring: ConnectionQuery,
         response: { 200: PageOf(Conversation), ...ErrorResponses },
       },
     },
     async (req) => {
-      const { limit, offset, from, to, app: appName, port, verdict } = req.query;
+      const { limit, offset, app: appName, port, verdict } = req.query;
       const range = timeRange(req.query, ctx.now(), 60 * 60_000);
       const segments = await segmentsFor(ctx, range);
-      const clients = from === undefined ? null : await endpointIds(ctx, from, 'query.from');
-      const servers = to === undefined ? null : await endpointIds(ctx, to, 'query.to');
-      if (clients?.length === 0 || servers?.length === 0) return { items: [], total: 0, limit, offset };
+      const ends = await resolveEndpoints(ctx, req.query, ['from', 'to']);
+      if (!ends) return emptyPage(req.query);
 
       let q = ctx.store.db.selectFrom('conversations').where((eb) => inSegments(eb, segments));
-      if (clients) q = q.where('client_workload', 'in', clients);
-      if (servers) q = q.where('server_workload', 'in', servers);
+      if (ends.from) q = q.where('client_workload', 'in', ends.from);
+      if (ends.to) q = q.where('server_workload', 'in', ends.to);
       if (appName !== undefined) q = q.where('app', '=', appName);
       if (port !== undefined) q = q.where('server_port', '=', port);
       if (verdict !== undefined) q = q.where('action', '=', verdict);

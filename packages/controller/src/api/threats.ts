@@ -1,17 +1,17 @@
 /** GET /threats: de-duplicated threat detections, newest first. */
-import { Severity } from '@mseg/dp';
+import { Severity, type SeverityName } from '@mseg/dp';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ApiPlugin } from './index.js';
-import { endpointIds, parseTime, Window } from './conversation-query.js';
-import { ErrorResponses, PageOf, Paging } from './schemas/common.js';
+import { ErrorResponses, PageOf } from './schemas/common.js';
+import { emptyPage, Endpoint, lastSeenIn, LogQuery, newestFirst, resolveEndpoints } from './schemas/log-query.js';
 
-const SeverityName = Type.Union(Object.keys(Severity).map((s) => Type.Literal(s)));
+const SeverityName = Type.Union((Object.keys(Severity) as SeverityName[]).map((s) => Type.Literal(s)));
 
 export const ThreatItem = Type.Object({
   id: Type.Integer(),
   threatId: Type.Integer({ description: 'catalogue id, e.g. 4003 SQL injection' }),
   name: Type.String(),
-  severity: Type.String(),
+  severity: SeverityName,
   workloadId: Type.String({ description: 'the workload whose data plane saw it' }),
   client: Type.String({ description: 'client address' }),
   server: Type.String({ description: 'server address:port' }),
@@ -24,17 +24,13 @@ export const ThreatItem = Type.Object({
 });
 export type ThreatItem = Static<typeof ThreatItem>;
 
-const Filters = Type.Object(
-  {
-    ...Paging,
-    ...Window,
-    workload: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'workload id or group name' })),
-    severity: Type.Optional(SeverityName),
-    minSeverity: Type.Optional(SeverityName),
-    threatId: Type.Optional(Type.Integer({ minimum: 1 })),
-  },
-  { additionalProperties: false },
-);
+export const ThreatQuery = LogQuery({
+  workload: Endpoint('workload id or group name'),
+  severity: Type.Optional(SeverityName),
+  minSeverity: Type.Optional(SeverityName),
+  threatId: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+export type ThreatQuery = Static<typeof ThreatQuery>;
 
 const threats: ApiPlugin = async (app, { ctx }) => {
   app.get(
@@ -43,36 +39,31 @@ const threats: ApiPlugin = async (app, { ctx }) => {
       schema: {
         tags: ['threats'],
         summary: 'Threats last seen in a time window (default: any time), newest first',
-        querystring: Filters,
+        querystring: ThreatQuery,
         response: { 200: PageOf(ThreatItem), ...ErrorResponses },
       },
     },
     async (req) => {
-      const { limit, offset, workload, severity, minSeverity, threatId, since, until } = req.query;
-      let q = ctx.store.db.selectFrom('threats');
-      if (since !== undefined) q = q.where('last_seen', '>=', parseTime(since, 'query.since'));
-      if (until !== undefined) q = q.where('last_seen', '<', parseTime(until, 'query.until'));
-      if (workload !== undefined) {
-        const ids = await endpointIds(ctx, workload, 'query.workload');
-        if (ids.length === 0) return { items: [], total: 0, limit, offset };
-        q = q.where('workload_id', 'in', ids);
-      }
+      const { severity, minSeverity, threatId } = req.query;
+      const ends = await resolveEndpoints(ctx, req.query, ['workload']);
+      if (!ends) return emptyPage(req.query);
+      let q = lastSeenIn(ctx.store.db.selectFrom('threats'), req.query);
+      if (ends.workload) q = q.where('workload_id', 'in', ends.workload);
       if (severity !== undefined) q = q.where('severity', '=', severity);
       if (minSeverity !== undefined) {
-        const floor = Severity[minSeverity as keyof typeof Severity];
+        const floor = Severity[minSeverity];
         q = q.where('severity', 'in', Object.entries(Severity).filter(([, v]) => v >= floor).map(([k]) => k));
       }
       if (threatId !== undefined) q = q.where('threat_id', '=', threatId);
-      const [rows, total] = await Promise.all([
-        q.selectAll().orderBy('last_seen', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute(),
-        q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      const items = rows.map(
+      return newestFirst(
+        q,
+        req.query,
         (r): ThreatItem => ({
           id: Number(r.id),
           threatId: r.threat_id,
           name: r.name,
-          severity: r.severity,
+          // Written at ingest from the threat catalogue's names.
+          severity: r.severity as SeverityName,
           workloadId: r.workload_id,
           client: r.client,
           server: r.server,
@@ -84,7 +75,6 @@ const threats: ApiPlugin = async (app, { ctx }) => {
           lastSeen: Number(r.last_seen),
         }),
       );
-      return { items, total: Number(total.n), limit, offset };
     },
   );
 };

@@ -1,8 +1,8 @@
 /** GET /violations: de-duplicated policy violations (deny and violate), newest first. */
 import { Type, type Static } from '@sinclair/typebox';
 import type { ApiPlugin } from './index.js';
-import { endpointIds, parseTime, Window } from './conversation-query.js';
-import { ErrorResponses, PageOf, Paging } from './schemas/common.js';
+import { ErrorResponses, PageOf } from './schemas/common.js';
+import { emptyPage, Endpoint, lastSeenIn, LogQuery, newestFirst, resolveEndpoints } from './schemas/log-query.js';
 
 export const ViolationItem = Type.Object({
   id: Type.Integer(),
@@ -23,18 +23,14 @@ export const ViolationItem = Type.Object({
 });
 export type ViolationItem = Static<typeof ViolationItem>;
 
-const Filters = Type.Object(
-  {
-    ...Paging,
-    ...Window,
-    workload: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'either end: workload id, group name or external' })),
-    from: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'client: workload id, group name or external' })),
-    to: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'server: workload id, group name or external' })),
-    action: Type.Optional(Type.Union([Type.Literal('deny'), Type.Literal('violate')])),
-    rule: Type.Optional(Type.Integer({ minimum: 0, description: 'deciding rule id' })),
-  },
-  { additionalProperties: false },
-);
+export const ViolationQuery = LogQuery({
+  workload: Endpoint('either end: workload id, group name or external'),
+  from: Endpoint('client: workload id, group name or external'),
+  to: Endpoint('server: workload id, group name or external'),
+  action: Type.Optional(ViolationItem.properties.action),
+  rule: Type.Optional(Type.Integer({ minimum: 0, description: 'deciding rule id' })),
+});
+export type ViolationQuery = Static<typeof ViolationQuery>;
 
 const violations: ApiPlugin = async (app, { ctx }) => {
   app.get(
@@ -43,33 +39,24 @@ const violations: ApiPlugin = async (app, { ctx }) => {
       schema: {
         tags: ['violations'],
         summary: 'Policy violations last seen in a time window (default: any time), newest first',
-        querystring: Filters,
+        querystring: ViolationQuery,
         response: { 200: PageOf(ViolationItem), ...ErrorResponses },
       },
     },
     async (req) => {
-      const { limit, offset, workload, from, to, action, rule, since, until } = req.query;
-      let q = ctx.store.db.selectFrom('violations');
-      if (since !== undefined) q = q.where('last_seen', '>=', parseTime(since, 'query.since'));
-      if (until !== undefined) q = q.where('last_seen', '<', parseTime(until, 'query.until'));
-      if (workload !== undefined) {
-        const ids = await endpointIds(ctx, workload, 'query.workload');
-        if (ids.length === 0) return { items: [], total: 0, limit, offset };
-        q = q.where((eb) => eb.or([eb('client_workload', 'in', ids), eb('server_workload', 'in', ids)]));
-      }
-      for (const [value, column, field] of [[from, 'client_workload', 'query.from'], [to, 'server_workload', 'query.to']] as const) {
-        if (value === undefined) continue;
-        const ids = await endpointIds(ctx, value, field);
-        if (ids.length === 0) return { items: [], total: 0, limit, offset };
-        q = q.where(column, 'in', ids);
-      }
+      const { action, rule } = req.query;
+      const ends = await resolveEndpoints(ctx, req.query, ['workload', 'from', 'to']);
+      if (!ends) return emptyPage(req.query);
+      let q = lastSeenIn(ctx.store.db.selectFrom('violations'), req.query);
+      const { workload, from, to } = ends;
+      if (workload) q = q.where((eb) => eb.or([eb('client_workload', 'in', workload), eb('server_workload', 'in', workload)]));
+      if (from) q = q.where('client_workload', 'in', from);
+      if (to) q = q.where('server_workload', 'in', to);
       if (action !== undefined) q = q.where('action', '=', action);
       if (rule !== undefined) q = q.where('rule_id', '=', rule);
-      const [rows, total] = await Promise.all([
-        q.selectAll().orderBy('last_seen', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute(),
-        q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      const items = rows.map(
+      return newestFirst(
+        q,
+        req.query,
         (r): ViolationItem => ({
           id: Number(r.id),
           clientWorkload: r.client_workload,
@@ -88,7 +75,6 @@ const violations: ApiPlugin = async (app, { ctx }) => {
           lastSeen: Number(r.last_seen),
         }),
       );
-      return { items, total: Number(total.n), limit, offset };
     },
   );
 };
