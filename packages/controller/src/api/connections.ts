@@ -9,19 +9,11 @@ import { startRollup } from '../ingest/rollup.js';
 import type { ApiPlugin } from './index.js';
 import { inSegments, segmentsFor, timeRange, Verdict } from './conversation-query.js';
 import { ErrorResponses, PageOf } from './schemas/common.js';
-import { emptyPage, Endpoint, LogQuery, resolveEndpoints } from './schemas/log-query.js';
+import { emptyPage, Endpoint, Flow, LogQuery, resolveEndpoints } from './schemas/log-query.js';
 
 export const Conversation = Type.Object({
-  clientWorkload: Type.String({ description: "client workload id, '' for an outside address" }),
-  serverWorkload: Type.String({ description: "server workload id, '' for an outside address" }),
-  clientIp: Type.String(),
-  serverIp: Type.String(),
-  serverPort: Type.Integer(),
-  proto: Type.Integer({ description: 'IP protocol number' }),
-  app: Type.String(),
+  ...Flow,
   verdict: Verdict,
-  ruleId: Type.Integer({ description: 'deciding rule, 0 = the implicit deny' }),
-  enforcedBy: Type.Union([Type.Literal('client'), Type.Literal('server'), Type.Literal('both')], { description: "the end(s) whose policy decided" }),
   bytes: Type.Integer(),
   packets: Type.Integer(),
   sessions: Type.Integer(),

@@ -2,20 +2,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { ApiPlugin } from './index.js';
 import { ErrorResponses, PageOf } from './schemas/common.js';
-import { emptyPage, Endpoint, lastSeenIn, LogQuery, newestFirst, resolveEndpoints } from './schemas/log-query.js';
+import { emptyPage, Endpoint, Flow, lastSeenIn, LogQuery, newestFirst, resolveEndpoints } from './schemas/log-query.js';
 
 export const ViolationItem = Type.Object({
   id: Type.Integer(),
-  clientWorkload: Type.String(),
-  serverWorkload: Type.String(),
-  clientIp: Type.String(),
-  serverIp: Type.String(),
-  serverPort: Type.Integer(),
-  proto: Type.Integer(),
-  app: Type.String(),
-  ruleId: Type.Integer({ description: 'deciding rule, 0 = the implicit deny' }),
+  ...Flow,
   action: Type.Union([Type.Literal('deny'), Type.Literal('violate')]),
-  enforcedBy: Type.String({ description: 'client, server or both: the end(s) whose policy decided' }),
   reportedBy: Type.String({ description: 'dp (data plane), nflog (kernel drop log) or both' }),
   count: Type.Integer({ description: 'violating sessions (or drops), counted once when both ends saw them' }),
   firstSeen: Type.Integer(),
@@ -68,7 +60,7 @@ const violations: ApiPlugin = async (app, { ctx }) => {
           app: r.app,
           ruleId: Number(r.rule_id),
           action: r.action,
-          enforcedBy: r.enforced_by,
+          enforcedBy: r.enforced_by as ViolationItem['enforcedBy'],
           reportedBy: r.reported_by,
           count: Number(r.count),
           firstSeen: Number(r.first_seen),

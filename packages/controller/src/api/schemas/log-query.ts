@@ -11,6 +11,19 @@ import type { Database } from '../../store/schema.js';
 import { endpointIds, parseTime, Window } from '../conversation-query.js';
 import { Paging, type Page } from './common.js';
 
+/** Spread into an item schema: the conversation a log item is about. */
+export const Flow = {
+  clientWorkload: Type.String({ description: "client workload id, '' for an outside address" }),
+  serverWorkload: Type.String({ description: "server workload id, '' for an outside address" }),
+  clientIp: Type.String(),
+  serverIp: Type.String(),
+  serverPort: Type.Integer(),
+  proto: Type.Integer({ description: 'IP protocol number' }),
+  app: Type.String(),
+  ruleId: Type.Integer({ description: 'deciding rule, 0 = the implicit deny' }),
+  enforcedBy: Type.Union([Type.Literal('client'), Type.Literal('server'), Type.Literal('both')], { description: 'the end(s) whose policy decided' }),
+};
+
 /** A querystring: paging, a time window and the route's own filters; nothing else accepted. */
 export function LogQuery<T extends TProperties>(filters: T) {
   return Type.Object({ ...Paging, ...Window, ...filters }, { additionalProperties: false });
