@@ -12,6 +12,7 @@ export function desiredTaps(workloads: readonly PlumbingWorkload[]): TapSpec[] {
         workloadId: w.id,
         netns: w.netns,
         ifName: i.name,
+        ifIndex: i.ifindex,
         exName: exName(i.name),
         inName: inName(w.id, i.ifindex),
         mac: i.mac.toLowerCase(),
@@ -31,6 +32,7 @@ export function sameTap(a: TapSpec, b: TapSpec): boolean {
     a.workloadId === b.workloadId &&
     a.netns === b.netns &&
     a.ifName === b.ifName &&
+    a.ifIndex === b.ifIndex &&
     a.exName === b.exName &&
     a.inName === b.inName &&
     a.mac === b.mac &&

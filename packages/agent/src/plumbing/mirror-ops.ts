@@ -27,7 +27,7 @@ export class MirrorOps {
 
   /** Whether the container interface has its clsact qdisc (read apart, so it can run beside the veth's reads). */
   hasClsact(t: TapSpec): Promise<boolean> {
-    return this.rtnl.hasClsact(t.netns, t.ifName);
+    return this.rtnl.hasClsact(t.netns, t.ifIndex);
   }
 
   /**
@@ -37,20 +37,20 @@ export class MirrorOps {
   async update(t: TapSpec, exIndex: number, clsact: boolean): Promise<void> {
     if (!clsact) {
       // A clsact made now has no filters: qdisc and both filters go in one exchange.
-      await this.rtnl.addMirror(t.netns, t.ifName, true, HOOKS.map((hook) => ({ hook, pref: MIRROR_PREF[hook] })), t.exName);
+      await this.rtnl.addMirror(t.netns, t.ifIndex, true, HOOKS.map((hook) => ({ hook, pref: MIRROR_PREF[hook] })), exIndex);
       return;
     }
     for (const hook of HOOKS) {
-      const ours = await this.filters(t.netns, t.ifName, hook);
+      const ours = await this.filters(t.netns, t.ifIndex, hook);
       if (ours.length === 1 && ours[0].matchAll && ours[0].mirrorTo === exIndex) continue;
-      if (ours.length) await this.rtnl.delFilters(t.netns, t.ifName, hook, MIRROR_PREF[hook]);
-      await this.rtnl.addMirror(t.netns, t.ifName, false, [{ hook, pref: MIRROR_PREF[hook] }], t.exName);
+      if (ours.length) await this.rtnl.delFilters(t.netns, t.ifIndex, hook, MIRROR_PREF[hook]);
+      await this.rtnl.addMirror(t.netns, t.ifIndex, false, [{ hook, pref: MIRROR_PREF[hook] }], exIndex);
     }
   }
 
   /** Removes our filters, and the clsact qdisc when nothing else is left on it. */
   async delete(t: TapSpec): Promise<void> {
-    await this.clear(t.netns, t.ifName);
+    await this.clear(t.netns, t.ifIndex);
   }
 
   /** In each known container namespace, clears our filters from interfaces no tap names. */
@@ -66,26 +66,26 @@ export class MirrorOps {
       }
       for (const l of links) {
         if (want.has(l.ifname) || l.ifname === 'lo' || l.ifname.startsWith(LINK_PREFIX)) continue;
-        const found = await Promise.all(HOOKS.map((h) => this.filters(netns, l.ifname, h)));
-        if (found.some((f) => f.length)) await this.clear(netns, l.ifname);
+        const found = await Promise.all(HOOKS.map((h) => this.filters(netns, l.ifindex, h)));
+        if (found.some((f) => f.length)) await this.clear(netns, l.ifindex);
       }
     }
   }
 
-  private async clear(netns: string, ifName: string): Promise<void> {
+  private async clear(netns: string, ifindex: number): Promise<void> {
     try {
-      for (const hook of HOOKS) await this.rtnl.delFilters(netns, ifName, hook, MIRROR_PREF[hook]);
-      const left = await Promise.all(HOOKS.map((h) => this.rtnl.filters(netns, ifName, h)));
-      if (left.every((f) => f.length === 0)) await this.rtnl.delClsact(netns, ifName);
+      for (const hook of HOOKS) await this.rtnl.delFilters(netns, ifindex, hook, MIRROR_PREF[hook]);
+      const left = await Promise.all(HOOKS.map((h) => this.rtnl.filters(netns, ifindex, h)));
+      if (left.every((f) => f.length === 0)) await this.rtnl.delClsact(netns, ifindex);
     } catch (err) {
       if (!isGone(err)) throw err;
     }
   }
 
   /** Our filters (not u32's hash tables) on one hook; none when the device or qdisc is gone. */
-  private async filters(netns: string, ifName: string, hook: Hook): Promise<Filter[]> {
+  private async filters(netns: string, ifindex: number, hook: Hook): Promise<Filter[]> {
     try {
-      return (await this.rtnl.filters(netns, ifName, hook)).filter((f) => f.pref === MIRROR_PREF[hook] && !f.table);
+      return (await this.rtnl.filters(netns, ifindex, hook)).filter((f) => f.pref === MIRROR_PREF[hook] && !f.table);
     } catch (err) {
       if (isGone(err)) return [];
       throw err;

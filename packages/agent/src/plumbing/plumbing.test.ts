@@ -13,7 +13,7 @@ function setup(): { k: FakeKernel; p: Plumbing; workloads: PlumbingWorkload[]; r
   const k = new FakeKernel();
   for (const path of [A, B]) {
     k.addNetns(path);
-    k.addLink(path, 'eth0');
+    k.addLink(path, 'eth0', 'other', 5);
   }
   const workloads: PlumbingWorkload[] = [
     { id: 'aaaaaaaaaaaa1111', netns: A, interfaces: [{ name: 'eth0', ifindex: 5, mac: '02:42:ac:11:00:02', ips: ['172.17.0.2'] }] },

@@ -24,8 +24,9 @@ export interface PlumbingInterface {
 export interface TapSpec {
   workloadId: string;
   netns: string;
-  /** The container interface mirrored. */
+  /** The container interface mirrored, and its ifindex there (tc names devices by index). */
   ifName: string;
+  ifIndex: number;
   /** nv-ex-<if>, in the container namespace: the mirror target. */
   exName: string;
   /** nv-in-<short id><n>, in the mseg namespace on nv-br: the DP's port. */

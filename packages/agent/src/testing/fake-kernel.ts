@@ -55,8 +55,10 @@ export class FakeKernel implements CommandRunner, Rtnl {
     return n;
   }
 
-  addLink(path: string, name: string, kind: FakeLink['kind'] = 'other'): FakeLink {
+  /** `ifindex`: a chosen index (tests that name taps after it), else the next free one. */
+  addLink(path: string, name: string, kind: FakeLink['kind'] = 'other', ifindex?: number): FakeLink {
     const l = this.newLink(name, kind);
+    if (ifindex !== undefined) l.ifindex = ifindex;
     this.get(path).links.set(name, l);
     return l;
   }
@@ -142,15 +144,15 @@ export class FakeKernel implements CommandRunner, Rtnl {
     if (l) this.removeLink(netns, l);
   }
 
-  async hasClsact(netns: string, dev: string): Promise<boolean> {
+  async hasClsact(netns: string, ifindex: number): Promise<boolean> {
+    const dev = this.devName(netns, ifindex);
     const n = this.op(netns, `get qdiscs ${dev}`);
-    if (!n.links.has(dev)) nlFail(`link get ${dev}`, ENODEV, `Cannot find device "${dev}"`);
     return n.clsact.has(dev);
   }
 
-  async filters(netns: string, dev: string, hook: Hook): Promise<Filter[]> {
+  async filters(netns: string, ifindex: number, hook: Hook): Promise<Filter[]> {
+    const dev = this.devName(netns, ifindex);
     const n = this.op(netns, `dump filters ${dev} ${hook}`);
-    if (!n.links.has(dev)) nlFail(`link get ${dev}`, ENODEV, `Cannot find device "${dev}"`);
     const out: Filter[] = [];
     const mine = n.filters.filter((f) => f.dev === dev && f.hook === hook);
     for (const pref of new Set(mine.map((f) => f.pref))) out.push({ pref, table: true, matchAll: false });
@@ -158,10 +160,11 @@ export class FakeKernel implements CommandRunner, Rtnl {
     return out;
   }
 
-  async addMirror(netns: string, dev: string, clsact: boolean, hooks: readonly { hook: Hook; pref: number }[], to: string): Promise<void> {
+  async addMirror(netns: string, ifindex: number, clsact: boolean, hooks: readonly { hook: Hook; pref: number }[], toIndex: number): Promise<void> {
+    const [dev, to] = [this.devName(netns, ifindex), this.devName(netns, toIndex)];
     const steps = [...(clsact ? [`qdisc add dev ${dev} clsact`] : []), ...hooks.map((h) => `filter add dev ${dev} ${h.hook} pref ${h.pref} mirror ${to}`)];
     const n = this.op(netns, steps.join('; '));
-    if (!n.links.has(dev) || !n.links.has(to)) nlFail(`link get ${dev}`, ENODEV, 'Cannot find device');
+    if (!n.links.has(dev) || !n.links.has(to)) nlFail(steps[0], ENODEV, 'Cannot find device');
     // Like the kernel, every request of the exchange is tried; the first refusal is reported.
     let failed: NetlinkError | null = null;
     if (clsact && n.clsact.has(dev)) failed = new NetlinkError(`qdisc add ${dev} clsact`, EEXIST, 'Exclusivity flag on, cannot modify.');
@@ -173,12 +176,14 @@ export class FakeKernel implements CommandRunner, Rtnl {
     if (failed) throw failed;
   }
 
-  async delFilters(netns: string, dev: string, hook: Hook, pref: number): Promise<void> {
+  async delFilters(netns: string, ifindex: number, hook: Hook, pref: number): Promise<void> {
+    const dev = this.devName(netns, ifindex);
     const n = this.op(netns, `filter del dev ${dev} ${hook} pref ${pref}`, true);
     if (n) n.filters = n.filters.filter((f) => !(f.dev === dev && f.hook === hook && f.pref === pref));
   }
 
-  async delClsact(netns: string, dev: string): Promise<void> {
+  async delClsact(netns: string, ifindex: number): Promise<void> {
+    const dev = this.devName(netns, ifindex);
     const n = this.op(netns, `qdisc del dev ${dev} clsact`, true);
     if (n?.clsact.delete(dev)) n.filters = n.filters.filter((f) => f.dev !== dev);
   }
@@ -200,6 +205,12 @@ export class FakeKernel implements CommandRunner, Rtnl {
     const n = this.ns.get(netns);
     if (!n && !gone) nlFail(what, ENOENT, `open ${netns}: No such file or directory`);
     return n;
+  }
+
+  /** The name of the device with that index (tc requests name devices by index), or `#N` when there is none. */
+  private devName(netns: string, ifindex: number): string {
+    for (const l of this.ns.get(netns)?.links.values() ?? []) if (l.ifindex === ifindex) return l.ifname;
+    return `#${ifindex}`;
   }
 
   private toLink(path: string, l: FakeLink): Link {

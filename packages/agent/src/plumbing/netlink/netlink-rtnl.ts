@@ -69,31 +69,29 @@ export class NetlinkRtnl implements Rtnl {
     }
   }
 
-  async hasClsact(netns: string, dev: string): Promise<boolean> {
-    const ifindex = await this.index(netns, dev);
+  async hasClsact(netns: string, ifindex: number): Promise<boolean> {
+    // The dump lists every device's qdiscs (a missing device has none: the mirror's add fails then).
     return (await route(netns, dumpQdiscsMsg(), 'qdisc dump')).some((m) => isClsact(m, ifindex));
   }
 
-  async filters(netns: string, dev: string, hook: Hook): Promise<Filter[]> {
-    const ifindex = await this.index(netns, dev);
-    return (await route(netns, dumpFiltersMsg(ifindex, hook), `filter dump ${dev} ${hook}`)).map(parseFilter);
+  async filters(netns: string, ifindex: number, hook: Hook): Promise<Filter[]> {
+    return (await route(netns, dumpFiltersMsg(ifindex, hook), `filter dump ${ifindex} ${hook}`)).map(parseFilter);
   }
 
-  async addMirror(netns: string, dev: string, clsact: boolean, hooks: readonly { hook: Hook; pref: number }[], to: string): Promise<void> {
-    const [ifindex, toIndex] = await Promise.all([this.index(netns, dev), this.index(netns, to)]);
+  async addMirror(netns: string, ifindex: number, clsact: boolean, hooks: readonly { hook: Hook; pref: number }[], to: number): Promise<void> {
     await requestAll(netns, NETLINK_ROUTE, [
-      ...(clsact ? [{ msg: addClsactMsg(ifindex), what: `qdisc add ${dev} clsact` }] : []),
-      ...hooks.map((h) => ({ msg: addMirrorMsg(ifindex, h.hook, h.pref, toIndex), what: `filter add ${dev} ${h.hook} pref ${h.pref} mirror ${to}` })),
+      ...(clsact ? [{ msg: addClsactMsg(ifindex), what: `qdisc add ${ifindex} clsact` }] : []),
+      ...hooks.map((h) => ({ msg: addMirrorMsg(ifindex, h.hook, h.pref, to), what: `filter add ${ifindex} ${h.hook} pref ${h.pref} mirror ${to}` })),
     ]);
   }
 
-  async delFilters(netns: string, dev: string, hook: Hook, pref: number): Promise<void> {
-    await this.deleting(async () => route(netns, delFiltersMsg(await this.index(netns, dev), hook, pref), `filter del ${dev} ${hook} pref ${pref}`));
+  async delFilters(netns: string, ifindex: number, hook: Hook, pref: number): Promise<void> {
+    await this.deleting(() => route(netns, delFiltersMsg(ifindex, hook, pref), `filter del ${ifindex} ${hook} pref ${pref}`));
   }
 
-  async delClsact(netns: string, dev: string): Promise<void> {
+  async delClsact(netns: string, ifindex: number): Promise<void> {
     try {
-      await this.deleting(async () => route(netns, delClsactMsg(await this.index(netns, dev)), `qdisc del ${dev} clsact`));
+      await this.deleting(() => route(netns, delClsactMsg(ifindex), `qdisc del ${ifindex} clsact`));
     } catch (err) {
       // Once a device had a clsact, its ingress slot keeps a placeholder qdisc whose handle is not
       // clsact's: the kernel then answers "Invalid handle" rather than "not found".
@@ -110,12 +108,6 @@ export class NetlinkRtnl implements Rtnl {
     if (-r.error === ENOENT) return false;
     ok(req, r);
     return true;
-  }
-
-  private async index(netns: string, dev: string): Promise<number> {
-    const l = await this.link(netns, dev);
-    if (!l) throw new NetlinkError(`link get ${dev}`, ENODEV, `Cannot find device "${dev}"`);
-    return l.ifindex;
   }
 
   private async deleting(del: () => Promise<unknown>): Promise<void> {

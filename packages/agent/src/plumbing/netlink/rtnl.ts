@@ -69,15 +69,16 @@ export interface Rtnl {
   setLink(netns: string, name: string, change: LinkChange): Promise<void>;
   /** Deletes a link; a missing one is done. */
   delLink(netns: string, name: string): Promise<void>;
-  hasClsact(netns: string, dev: string): Promise<boolean>;
+  // tc names devices by ifindex.
+  hasClsact(netns: string, ifindex: number): Promise<boolean>;
   /** Filters on one clsact hook (none without the qdisc). */
-  filters(netns: string, dev: string, hook: Hook): Promise<Filter[]>;
-  /** Adds the clsact qdisc (when `clsact`) and a match-all mirror onto `to` per hook, in one go. */
-  addMirror(netns: string, dev: string, clsact: boolean, hooks: readonly { hook: Hook; pref: number }[], to: string): Promise<void>;
-  /** Deletes every filter at `pref` on the hook; none there is done. */
-  delFilters(netns: string, dev: string, hook: Hook, pref: number): Promise<void>;
-  /** Deletes the clsact qdisc; none there is done. */
-  delClsact(netns: string, dev: string): Promise<void>;
+  filters(netns: string, ifindex: number, hook: Hook): Promise<Filter[]>;
+  /** Adds the clsact qdisc (when `clsact`) and a match-all mirror onto device `to` per hook, in one go. */
+  addMirror(netns: string, ifindex: number, clsact: boolean, hooks: readonly { hook: Hook; pref: number }[], to: number): Promise<void>;
+  /** Deletes every filter at `pref` on the hook; none there (or no device) is done. */
+  delFilters(netns: string, ifindex: number, hook: Hook, pref: number): Promise<void>;
+  /** Deletes the clsact qdisc; none there (or no device) is done. */
+  delClsact(netns: string, ifindex: number): Promise<void>;
   /** Whether nftables has the table (family `inet`, `bridge`, …) in the namespace. */
   hasNftTable(netns: string, family: string, name: string): Promise<boolean>;
 }
