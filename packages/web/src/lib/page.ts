@@ -7,5 +7,11 @@ export interface Page<T> {
   offset: number;
 }
 
+/**
+ * A list route's filters as the web sends them: the route's querystring type (from the
+ * controller's schema) without paging, and the time window in ms since the epoch.
+ */
+export type ListFilters<Q> = Partial<Omit<Q, 'limit' | 'offset' | 'since' | 'until'>> & { since?: number; until?: number };
+
 /** The API's largest page. */
 export const MAX_LIMIT = 1000;

@@ -1,6 +1,7 @@
 /** Answers of the controller shaped as its REST API gives them, for msw handlers. */
 import type { Agent } from '../features/agents/types';
 import type { Conversation } from '../features/connections/types';
+import type { Violation } from '../features/violations/types';
 import type { Page } from '../lib/page';
 
 export function page<T>(items: T[], total = items.length): Page<T> {
@@ -39,6 +40,27 @@ export function conversation(over: Partial<Conversation> = {}): Conversation {
     sessions: 2,
     violations: 0,
     threatSeverity: 0,
+    firstSeen: Date.UTC(2026, 0, 2, 10),
+    lastSeen: Date.UTC(2026, 0, 2, 10, 5),
+    ...over,
+  };
+}
+
+export function violation(over: Partial<Violation> = {}): Violation {
+  return {
+    id: 7,
+    clientWorkload: 'w-client',
+    serverWorkload: 'w-server',
+    clientIp: '172.17.0.2',
+    serverIp: '172.17.0.3',
+    serverPort: 22,
+    proto: 6,
+    app: 'ssh',
+    ruleId: 0,
+    enforcedBy: 'server',
+    action: 'deny',
+    reportedBy: 'dp',
+    count: 3,
     firstSeen: Date.UTC(2026, 0, 2, 10),
     lastSeen: Date.UTC(2026, 0, 2, 10, 5),
     ...over,

@@ -6,8 +6,6 @@ export default defineMessages(
     'connections.from': 'From',
     'connections.to': 'To',
     'connections.endpointHelp': 'workload id, group name or external',
-    'connections.live': 'Live updates',
-    'connections.updated': 'Updated {time}',
     'connections.badPort': 'A port is a number from 0 to 65535',
   },
   {
@@ -15,8 +13,6 @@ export default defineMessages(
     'connections.from': '来源',
     'connections.to': '目标',
     'connections.endpointHelp': '工作负载 ID、分组名或 external',
-    'connections.live': '实时更新',
-    'connections.updated': '更新于 {time}',
     'connections.badPort': '端口是 0 到 65535 之间的数字',
   },
 );

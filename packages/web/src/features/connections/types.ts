@@ -1,37 +1,13 @@
-/** GET /connections items (packages/controller/src/api/connections.ts). */
-export type Verdict = 'allow' | 'deny' | 'violate';
-export const VERDICTS: Verdict[] = ['allow', 'violate', 'deny'];
+/**
+ * GET /connections: the controller's own schemas (packages/controller/src/api/connections.ts), so
+ * a field changed there fails the web's typecheck instead of drifting. Types only.
+ */
+import type { ConnectionQuery, Conversation as ConversationItem } from '@mseg/controller/dist/api/connections.js';
+import type { ListFilters } from '../../lib/page';
 
-export interface Conversation {
-  /** '' for an outside address */
-  clientWorkload: string;
-  serverWorkload: string;
-  clientIp: string;
-  serverIp: string;
-  serverPort: number;
-  /** IP protocol number */
-  proto: number;
-  app: string;
-  verdict: Verdict;
-  /** 0 = the implicit deny */
-  ruleId: number;
-  enforcedBy: 'client' | 'server' | 'both';
-  bytes: number;
-  packets: number;
-  sessions: number;
-  violations: number;
-  threatSeverity: number;
-  firstSeen: number;
-  lastSeen: number;
-}
+export type Conversation = ConversationItem;
+export type Verdict = Conversation['verdict'];
+export type ConnectionFilters = ListFilters<ConnectionQuery>;
 
-export interface ConnectionFilters {
-  /** client: workload id, group name or `external` */
-  from?: string;
-  to?: string;
-  app?: string;
-  port?: number;
-  verdict?: Verdict;
-  since?: number;
-  until?: number;
-}
+/** Every verdict, in the filter's order. */
+export const VERDICTS = ['allow', 'violate', 'deny'] as const satisfies readonly Verdict[];

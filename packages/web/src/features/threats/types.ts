@@ -1,30 +1,13 @@
-/** GET /threats items (packages/controller/src/api/threats.ts). */
-export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+/**
+ * GET /threats: the controller's own schemas (packages/controller/src/api/threats.ts), so a field
+ * changed there fails the web's typecheck instead of drifting. Types only.
+ */
+import type { ThreatItem, ThreatQuery } from '@mseg/controller/dist/api/threats.js';
+import type { ListFilters } from '../../lib/page';
 
-export interface Threat {
-  id: number;
-  /** catalogue id, e.g. 4003 SQL injection */
-  threatId: number;
-  name: string;
-  severity: Severity;
-  workloadId: string;
-  client: string;
-  /** address:port */
-  server: string;
-  proto: number;
-  app: string;
-  detail: string;
-  count: number;
-  firstSeen: number;
-  lastSeen: number;
-}
+export type Threat = ThreatItem;
+export type Severity = Threat['severity'];
+export type ThreatFilters = ListFilters<ThreatQuery>;
 
-export interface ThreatFilters {
-  workload?: string;
-  severity?: Severity;
-  minSeverity?: Severity;
-  threatId?: number;
-  since?: number;
-  until?: number;
-}
+/** Every severity, worst first: the filters' order. */
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const satisfies readonly Severity[];

@@ -1,30 +1,11 @@
-/** GET /violations items (packages/controller/src/api/violations.ts). */
-export type ViolationAction = 'deny' | 'violate';
+/**
+ * GET /violations: the controller's own schemas (packages/controller/src/api/violations.ts), so a
+ * field changed there fails the web's typecheck instead of drifting. Types only: nothing of the
+ * controller is bundled.
+ */
+import type { ViolationItem, ViolationQuery } from '@mseg/controller/dist/api/violations.js';
+import type { ListFilters } from '../../lib/page';
 
-export interface Violation {
-  id: number;
-  clientWorkload: string;
-  serverWorkload: string;
-  clientIp: string;
-  serverIp: string;
-  serverPort: number;
-  proto: number;
-  app: string;
-  ruleId: number;
-  action: ViolationAction;
-  enforcedBy: string;
-  reportedBy: string;
-  count: number;
-  firstSeen: number;
-  lastSeen: number;
-}
-
-export interface ViolationFilters {
-  workload?: string;
-  from?: string;
-  to?: string;
-  action?: ViolationAction;
-  rule?: number;
-  since?: number;
-  until?: number;
-}
+export type Violation = ViolationItem;
+export type ViolationAction = Violation['action'];
+export type ViolationFilters = ListFilters<ViolationQuery>;
