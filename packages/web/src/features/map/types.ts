@@ -1,30 +1,14 @@
-/** Shapes of GET /api/v1/graph and GET /api/v1/policies/explain, as the controller answers them. */
+/**
+ * Shapes of GET /api/v1/graph and GET /api/v1/policies/explain. Nodes and edges are the
+ * controller's own schemas (packages/controller/src/api/graph.ts, types only), so a field changed
+ * there fails the web's typecheck instead of drifting.
+ */
+import type { GraphEdge, GraphNode } from '@mseg/controller/dist/api/graph.js';
 
-export type Verdict = 'allow' | 'violate' | 'deny';
-export type Mode = 'monitor' | 'protect';
-export type NodeKind = 'workload' | 'group' | 'external' | 'host';
-
-export interface GraphNode {
-  id: string;
-  kind: NodeKind;
-  name: string;
-  /** Service group of a workload; `external` or `nodes` for addresses. */
-  group: string;
-  mode: Mode | null;
-}
-
-export interface GraphEdge {
-  from: string;
-  to: string;
-  ports: string[];
-  apps: string[];
-  bytes: number;
-  sessions: number;
-  violations: number;
-  verdict: Verdict;
-  lastSeen: number;
-  ruleIds: number[];
-}
+export type { GraphEdge, GraphNode };
+export type Verdict = GraphEdge['verdict'];
+export type Mode = NonNullable<GraphNode['mode']>;
+export type NodeKind = GraphNode['kind'];
 
 export interface Graph {
   level: 'workload' | 'group';

@@ -1,23 +1,12 @@
-/** GET /workloads items (packages/controller/src/api/workloads.ts). */
-export type Mode = 'monitor' | 'protect';
-export type WorkloadState = 'running' | 'stopped' | 'unmonitored';
+/**
+ * GET /workloads items: the controller's own schema (packages/controller/src/api/workloads.ts,
+ * types only), so a field changed there fails the web's typecheck instead of drifting.
+ */
+import type { Workload } from '@mseg/controller/dist/api/workloads.js';
 
-export interface Workload {
-  id: string;
-  agentId: string;
-  host: string;
-  name: string;
-  image: string;
-  labels: Record<string, string>;
-  service: string;
-  interfaces: { name: string; mac: string; ips: string[] }[];
-  state: WorkloadState;
-  /** why a running workload is not monitored */
-  reason: string;
-  mode: Mode;
-  createdAt: number;
-  updatedAt: number;
-}
+export type { Workload };
+export type Mode = Workload['mode'];
+export type WorkloadState = Workload['state'];
 
 export interface WorkloadFilters {
   host?: string;
