@@ -13,25 +13,22 @@
  * every later run imports the cached root, ~15 s). The tests run in order and build on each other.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerName, LEGITIMATE, SERVICES } from '../src/demo/app.js';
-import { run } from '../src/program.js';
 import { alive, processesWithArg } from '../src/system/processes.js';
 import { startDockerd, type Dockerd } from './helpers/dockerd.js';
+import { TestStack, until } from './helpers/stack.js';
 
 const exec = promisify(execFile);
 const root = process.geteuid?.() === 0;
 
-let dir: string;
+let stack: TestStack;
 let engine: Dockerd;
 let netns: string;
 let flags: string[];
-const runDir = () => join(dir, 'run');
 
 interface Workload {
   id: string;
@@ -52,49 +49,6 @@ interface Conversation {
 interface Violation extends Conversation {
   action: string;
   count: number;
-}
-
-async function mseg(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(args, { io: { out: (t) => (out += t), err: (t) => (err += t), interactive: false }, env: { MSEG_CONFIG_DIR: join(dir, 'config') } });
-  return { code, out, err };
-}
-
-/** A command that must succeed, its --json answer parsed. */
-async function json<T>(args: string[]): Promise<T> {
-  const r = await mseg([...args, '--json']);
-  if (r.code !== 0) throw new Error(`mseg ${args.join(' ')}: ${r.code} ${r.err}`);
-  return JSON.parse(r.out) as T;
-}
-
-const items = async <T>(args: string[]) => (await json<{ items: T[] }>([...args, '--limit', '1000'])).items;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, f: () => Promise<T | null | undefined | false>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      // The controller restarting answers with connection errors for a moment.
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 async function sh(argv: string[], timeout = 20_000): Promise<string> {
@@ -146,43 +100,39 @@ const key = (c: Conversation) => `${c.clientWorkload}>${c.serverWorkload}:${c.pr
 const vkey = (v: Violation) => `${key(v)}:${v.action}:${v.ruleId}`;
 
 function childPid(name: string): number {
-  const s = JSON.parse(readFileSync(join(runDir(), 'state.json'), 'utf8')) as { children: Record<string, { pid: number | null }> };
+  const s = JSON.parse(readFileSync(join(stack.runDir, 'state.json'), 'utf8')) as { children: Record<string, { pid: number | null }> };
   const pid = s.children[name].pid;
   if (pid === null) throw new Error(`${name} not running`);
   return pid;
 }
 
 /** The DP's command line names the stack's control socket; so does the agent's (--dp-socket). */
-const dpPids = () => processesWithArg(join(runDir(), 'dp.sock')).filter((pid) => pid !== childPid('agent'));
-const ours = () => [...processesWithArg(join(runDir(), 'dp.sock')), ...processesWithArg(join(dir, 'data')), ...processesWithArg(runDir())];
+const dpPids = () => processesWithArg(join(stack.runDir, 'dp.sock')).filter((pid) => pid !== childPid('agent'));
+const ours = () => [...processesWithArg(join(stack.runDir, 'dp.sock')), ...processesWithArg(stack.dataDir), ...processesWithArg(stack.runDir)];
 
 describe.skipIf(!root)('mseg end to end: up, demo, policy, Protect, crashes, down', () => {
   let byService: Map<string, { id: string; pid: number; ip: string }>;
   const t0 = Date.now();
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mseg-e2e-'));
-    engine = await startDockerd(join(dir, 'docker'));
+    stack = new TestStack('mseg-e2e-');
+    engine = await startDockerd(join(stack.dir, 'docker'));
     netns = `mseg-e2e-${process.pid}`;
-    flags = ['--run-dir', runDir(), '--log-dir', join(dir, 'log'), '--data-dir', join(dir, 'data'), '--netns', netns, '--host', '127.0.0.1'];
-    flags.push('--api-port', String(await freePort()), '--grpc-port', String(await freePort()), '--docker-socket', engine.socket);
+    ({ flags } = await stack.upFlags(netns, engine.socket));
   }, 120_000);
 
   afterAll(async () => {
     // Whatever the test got to, nothing of it may outlive it.
-    if (existsSync(join(runDir(), 'up.json'))) await mseg(['down', '--run-dir', runDir()]);
-    await engine?.stop();
-    await sh(['ip', 'netns', 'del', netns]).catch(() => '');
-    rmSync(dir, { recursive: true, force: true });
+    await stack?.remove([engine], [netns]);
     process.stderr.write(`e2e total ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   }, 120_000);
 
   it('up, then the demo: workloads and connections with HTTP, PostgreSQL, Redis and DNS labels and a violation within 60 s', async () => {
-    const up = await mseg(['up', ...flags]);
+    const up = await stack.mseg(['up', ...flags]);
     expect(up.code, up.err).toBe(0);
 
     const tDemo = Date.now();
-    const demo = await mseg(['demo', '--docker-socket', engine.socket]);
+    const demo = await stack.mseg(['demo', '--docker-socket', engine.socket]);
     expect(demo.code, demo.err).toBe(0);
     expect(demo.err).toContain(`${SERVICES.length} containers running`);
     const started = Date.now();
@@ -192,7 +142,7 @@ describe.skipIf(!root)('mseg end to end: up, demo, policy, Protect, crashes, dow
     const workloads = await until(
       'the demo workloads',
       async () => {
-        const ws = (await items<Workload>(['workloads'])).filter((w) => w.name.startsWith('mseg-demo-'));
+        const ws = (await stack.items<Workload>(['workloads'])).filter((w) => w.name.startsWith('mseg-demo-'));
         return ws.length === SERVICES.length && ws.every((w) => w.state === 'running') && ws;
       },
       60_000,
@@ -204,14 +154,14 @@ describe.skipIf(!root)('mseg end to end: up, demo, policy, Protect, crashes, dow
     await until(
       `connections ${want.join(', ')}`,
       async () => {
-        const have = new Set((await items<Conversation>(['connections'])).map(key));
+        const have = new Set((await stack.items<Conversation>(['connections'])).map(key));
         return want.every((w) => have.has(w));
       },
       60_000 - (Date.now() - started),
     );
     const violation = await until(
       'violation client -> cache',
-      async () => (await items<Violation>(['violations'])).find((v) => v.clientWorkload === id('client') && v.serverWorkload === id('cache') && v.serverPort === 6379),
+      async () => (await stack.items<Violation>(['violations'])).find((v) => v.clientWorkload === id('client') && v.serverWorkload === id('cache') && v.serverPort === 6379),
       60_000 - (Date.now() - started),
     );
     expect(violation).toMatchObject({ action: 'violate', ruleId: 0, app: 'Redis' });
@@ -222,12 +172,12 @@ describe.skipIf(!root)('mseg end to end: up, demo, policy, Protect, crashes, dow
   }, 15 * 60_000);
 
   it('the demo policy and Protect: the demo keeps working, the direct Redis call is blocked and logged as deny', async () => {
-    const policy = await mseg(['demo', '--policy']);
-    writeFileSync(join(dir, 'demo-policy.yaml'), policy.out);
-    const applied = await json<{ rulesCreated: number }>(['policies', 'apply', '-f', join(dir, 'demo-policy.yaml')]);
+    const policy = await stack.mseg(['demo', '--policy']);
+    writeFileSync(join(stack.dir, 'demo-policy.yaml'), policy.out);
+    const applied = await stack.json<{ rulesCreated: number }>(['policies', 'apply', '-f', join(stack.dir, 'demo-policy.yaml')]);
     expect(applied.rulesCreated).toBe(LEGITIMATE.length);
     for (const s of SERVICES) {
-      const r = await mseg(['mode', s.name, 'protect']);
+      const r = await stack.mseg(['mode', s.name, 'protect']);
       expect(r.code, r.err).toBe(0);
       expect(r.out).toBe(`svc.${s.name}: protect (1 running workload)\n`);
     }
@@ -239,7 +189,7 @@ describe.skipIf(!root)('mseg end to end: up, demo, policy, Protect, crashes, dow
     const deny = await until(
       'deny violation client -> cache',
       async () =>
-        (await items<Violation>(['violations', '--action', 'deny'])).find(
+        (await stack.items<Violation>(['violations', '--action', 'deny'])).find(
           (v) => v.clientWorkload === byService.get('client')!.id && v.serverWorkload === cache.id && v.serverPort === 6379,
         ),
       20_000,
@@ -249,7 +199,7 @@ describe.skipIf(!root)('mseg end to end: up, demo, policy, Protect, crashes, dow
     const db = await until(
       'api -> db allowed after Protect',
       async () =>
-        (await items<Conversation & { lastSeen: number }>(['connections', '--verdict', 'allow'])).find(
+        (await stack.items<Conversation & { lastSeen: number }>(['connections', '--verdict', 'allow'])).find(
           (c) => c.clientWorkload === byService.get('api')!.id && c.serverWorkload === byService.get('db')!.id && c.lastSeen >= since,
         ),
       20_000,
@@ -261,10 +211,10 @@ describe.skipIf(!root)('mseg end to end: up, demo, policy, Protect, crashes, dow
   it('controller, agent and DP each SIGKILLed and restarted: nothing lost, the Redis call blocked throughout', async () => {
     const cache = byService.get('cache')!;
     const snapshot = async () => ({
-      rules: (await items<{ id: number; from: string; to: string }>(['policies', 'list'])).map((r) => `${r.id}:${r.from}>${r.to}`).sort(),
-      groups: (await items<{ name: string; mode: string | null }>(['groups'])).map((g) => `${g.name}:${g.mode}`).sort(),
-      conversations: new Set((await items<Conversation>(['connections'])).map(key)),
-      violations: new Map((await items<Violation>(['violations'])).map((v) => [vkey(v), v.count])),
+      rules: (await stack.items<{ id: number; from: string; to: string }>(['policies', 'list'])).map((r) => `${r.id}:${r.from}>${r.to}`).sort(),
+      groups: (await stack.items<{ name: string; mode: string | null }>(['groups'])).map((g) => `${g.name}:${g.mode}`).sort(),
+      conversations: new Set((await stack.items<Conversation>(['connections'])).map(key)),
+      violations: new Map((await stack.items<Violation>(['violations'])).map((v) => [vkey(v), v.count])),
     });
     const before = await snapshot();
     expect(before.rules).toHaveLength(LEGITIMATE.length);
@@ -289,7 +239,7 @@ describe.skipIf(!root)('mseg end to end: up, demo, policy, Protect, crashes, dow
         const after = Date.now();
         await until(
           `connections reported again after the ${victim} restart`,
-          async () => (await items<Conversation & { lastSeen: number }>(['connections', '--minutes', '1'])).some((c) => c.lastSeen > after),
+          async () => (await stack.items<Conversation & { lastSeen: number }>(['connections', '--minutes', '1'])).some((c) => c.lastSeen > after),
           60_000,
         );
         const now = await snapshot();
@@ -309,7 +259,7 @@ describe.skipIf(!root)('mseg end to end: up, demo, policy, Protect, crashes, dow
 
   it('down leaves no link, filter, table, namespace or process behind', async () => {
     const pids = [childPid('controller'), childPid('agent'), ...dpPids()];
-    const down = await mseg(['down', '--run-dir', runDir()]);
+    const down = await stack.mseg(['down', '--run-dir', stack.runDir]);
     expect(down.code, down.err).toBe(0);
     for (const pid of pids) expect(alive(pid)).toBe(false);
     expect(ours()).toEqual([]);

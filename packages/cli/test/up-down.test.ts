@@ -5,41 +5,21 @@
  * leaves no process, namespace or run file behind.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../src/program.js';
 import { alive, processesWithArg } from '../src/system/processes.js';
+import { TestStack } from './helpers/stack.js';
 
 const root = process.geteuid?.() === 0;
-let dir: string;
+let stack: TestStack;
 let docker: Server;
 let flags: string[];
 let netns: string;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function mseg(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(args, { io: { out: (t) => (out += t), err: (t) => (err += t), interactive: false }, env: { MSEG_CONFIG_DIR: join(dir, 'config') } });
-  return { code, out, err };
-}
-
 const namespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]);
-const state = () => JSON.parse(readFileSync(join(dir, 'run', 'state.json'), 'utf8')) as { children: Record<string, { pid: number | null; state: string; restarts: number }> };
+const state = () => JSON.parse(readFileSync(join(stack.runDir, 'state.json'), 'utf8')) as { children: Record<string, { pid: number | null; state: string; restarts: number }> };
 
 async function until<T>(what: string, f: () => T | null | undefined | false, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -53,7 +33,7 @@ async function until<T>(what: string, f: () => T | null | undefined | false, ms 
 
 describe.skipIf(!root)('mseg up / down', () => {
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mseg-up-'));
+    stack = new TestStack('mseg-up-');
     netns = `mseg-up-${process.pid}`;
     // A Docker engine with no containers: the list is empty and the event stream stays open.
     docker = createHttpServer((req, res) => {
@@ -66,52 +46,49 @@ describe.skipIf(!root)('mseg up / down', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(path === '/containers/json' ? '[]' : path === '/_ping' ? 'OK' : '{}');
     });
-    await new Promise<void>((r) => docker.listen(join(dir, 'docker.sock'), r));
-    flags = ['--run-dir', join(dir, 'run'), '--log-dir', join(dir, 'log'), '--data-dir', join(dir, 'data'), '--netns', netns, '--host', '127.0.0.1'];
-    flags.push('--api-port', String(await freePort()), '--grpc-port', String(await freePort()), '--docker-socket', join(dir, 'docker.sock'));
+    await new Promise<void>((r) => docker.listen(join(stack.dir, 'docker.sock'), r));
+    ({ flags } = await stack.upFlags(netns, join(stack.dir, 'docker.sock')));
   });
 
   afterAll(async () => {
     // Whatever the test got to, nothing of the stack may outlive it.
-    if (existsSync(join(dir, 'run', 'up.json'))) await mseg(['down', '--run-dir', join(dir, 'run')]);
-    docker.closeAllConnections();
-    await new Promise((r) => docker.close(r));
-    if (namespaces().includes(netns)) execFileSync('ip', ['netns', 'del', netns]);
-    rmSync(dir, { recursive: true, force: true });
+    docker?.closeAllConnections();
+    await new Promise((r) => (docker ? docker.close(r) : r(undefined)));
+    await stack?.remove([], [netns]);
   });
 
   it('starts the stack, restarts a killed child, and stops it leaving nothing behind', async () => {
-    const up = await mseg(['up', ...flags]);
+    const up = await stack.mseg(['up', ...flags]);
     expect(up.err).toMatch(/✓ mseg up: running \(agent on .* online\)/);
     expect(up.code).toBe(0);
     expect(up.out).toMatch(/UI: +https:\/\/127\.0\.0\.1:\d+\//);
-    const password = readFileSync(join(dir, 'data', 'admin-password'), 'utf8').trim();
+    const password = readFileSync(join(stack.dataDir, 'admin-password'), 'utf8').trim();
     expect(up.out).toContain(`admin login: admin / ${password}`);
 
-    const supervisor = Number(readFileSync(join(dir, 'run', 'supervisor.pid'), 'utf8'));
+    const supervisor = Number(readFileSync(join(stack.runDir, 'supervisor.pid'), 'utf8'));
     const first = state().children;
     expect(first.controller.state).toBe('running');
     expect(first.agent.state).toBe('running');
     await until('capture namespace', () => namespaces().includes(netns));
     // The agent starts the data plane on the stack's control socket.
     const [dp] = await until('data plane', () => {
-      const found = processesWithArg(join(dir, 'run', 'dp.sock'));
+      const found = processesWithArg(join(stack.runDir, 'dp.sock'));
       return found.length ? found : null;
     });
 
     // up again: finds the running stack, starts nothing new.
-    const again = await mseg(['up', ...flags]);
+    const again = await stack.mseg(['up', ...flags]);
     expect(again.code).toBe(0);
     expect(again.out).toContain(`supervisor pid ${supervisor}`);
 
-    const status = JSON.parse((await mseg(['status', '--json', '--run-dir', join(dir, 'run')])).out);
+    const status = JSON.parse((await stack.mseg(['status', '--json', '--run-dir', stack.runDir])).out);
     expect(status.components.map((c: { name: string; state: string }) => `${c.name}:${c.state}`)).toEqual(['supervisor:running', 'controller:running', 'agent:running', 'dp:running']);
     expect(status.ports.every((p: { listening: boolean }) => p.listening)).toBe(true);
     expect(status.controller.summary.agents).toEqual({ online: 1, total: 1 });
     // The agent's command line names the DP's socket too: status must show the DP's own pid.
     const dpShown = (status.components as { name: string; pid: number }[]).find((c) => c.name === 'dp')!.pid;
     expect(dpShown).not.toBe(first.agent.pid);
-    expect(processesWithArg(join(dir, 'run', 'dp.sock'))).toContain(dpShown);
+    expect(processesWithArg(join(stack.runDir, 'dp.sock'))).toContain(dpShown);
 
     const killed = first.controller.pid!;
     process.kill(killed, 'SIGKILL');
@@ -121,16 +98,16 @@ describe.skipIf(!root)('mseg up / down', () => {
     });
     expect(alive(restarted.pid!)).toBe(true);
 
-    const down = await mseg(['down', '--run-dir', join(dir, 'run')]);
+    const down = await stack.mseg(['down', '--run-dir', stack.runDir]);
     expect(down.err).toMatch(/✓ mseg down: stopped/);
     expect(down.code).toBe(0);
     expect(down.out).toBe(`stopped 1 process(es); removed namespace ${netns}; cleared nv- links, mirror filters and mseg tables in 0 container namespace(s)\n`);
     for (const pid of [supervisor, restarted.pid!, first.agent.pid!, dp]) expect(alive(pid)).toBe(false);
     expect(namespaces()).not.toContain(netns);
-    expect(processesWithArg(join(dir, 'run', 'dp.sock'))).toEqual([]);
-    for (const f of ['up.json', 'state.json', 'supervisor.pid', 'controller.pid', 'agent.pid']) expect(existsSync(join(dir, 'run', f))).toBe(false);
+    expect(processesWithArg(join(stack.runDir, 'dp.sock'))).toEqual([]);
+    for (const f of ['up.json', 'state.json', 'supervisor.pid', 'controller.pid', 'agent.pid']) expect(existsSync(join(stack.runDir, f))).toBe(false);
 
-    const after = await mseg(['status', '--run-dir', join(dir, 'run')]);
+    const after = await stack.mseg(['status', '--run-dir', stack.runDir]);
     expect(after.out).toMatch(/^no stack started from /);
   });
 });
