@@ -1,6 +1,8 @@
 #include "netlink.h"
 
+#include <fcntl.h>
 #include <linux/netlink.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -8,10 +10,10 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "js_errors.h"
-#include "netns_socket.h"
 #include "sys_error.h"
 
 namespace {
@@ -29,7 +31,7 @@ struct Request {
   std::vector<uint8_t> reply;
   SysError err;
   napi_deferred deferred = nullptr;
-  napi_async_work work = nullptr;
+  napi_threadsafe_function done = nullptr;
 };
 
 // Every request message ends in exactly one NLMSG_ERROR (an ack, or its failure) or NLMSG_DONE
@@ -50,15 +52,23 @@ bool CountEnds(const uint8_t* data, size_t len, uint32_t* ends, SysError* err) {
   return true;
 }
 
+// Runs on the exchange's own thread, which exits afterwards: it may stay in the namespace.
+int OpenNetlinkSocket(const Request& r, SysError* err) {
+  if (!r.netns.empty()) {
+    int ns = open(r.netns.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0) return Fail(err, "open", r.netns), -1;
+    bool entered = setns(ns, CLONE_NEWNET) == 0;
+    if (!entered) Fail(err, "setns", r.netns);
+    close(ns);
+    if (!entered) return -1;
+  }
+  int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, r.protocol);
+  if (s < 0) Fail(err, "socket", "netlink");
+  return s;
+}
+
 void Transact(Request* r) {
-  int fd = OpenSocketIn(
-      r->netns,
-      [r](SysError* err) {
-        int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, r->protocol);
-        if (s < 0) Fail(err, "socket", "netlink");
-        return s;
-      },
-      &r->err);
+  int fd = OpenNetlinkSocket(*r, &r->err);
   if (fd < 0) return;
   int one = 1;
   // Error acks carry the kernel's reason text (extack), and not a copy of the request.
@@ -96,12 +106,11 @@ void Transact(Request* r) {
   close(fd);
 }
 
-void Execute(napi_env, void* data) { Transact(static_cast<Request*>(data)); }
-
-void Complete(napi_env env, napi_status status, void* data) {
+// Runs on the JS thread once the exchange's thread is done: settles the promise.
+void Settle(napi_env env, napi_value, void*, void* data) {
   auto* r = static_cast<Request*>(data);
   napi_value result = nullptr;
-  if (status == napi_ok && r->err.code == 0) {
+  if (env != nullptr && r->err.code == 0) {
     void* copy = nullptr;
     if (napi_create_buffer_copy(env, r->reply.size(), r->reply.data(), &copy, &result) == napi_ok) {
       napi_resolve_deferred(env, r->deferred, result);
@@ -111,16 +120,11 @@ void Complete(napi_env env, napi_status status, void* data) {
       napi_create_error(env, nullptr, msg, &result);
       napi_reject_deferred(env, r->deferred, result);
     }
-  } else {
-    if (r->err.code == 0) {
-      r->err.code = ECANCELED;
-      r->err.syscall = "netlink";
-    }
+  } else if (env != nullptr) {
     result = SysErrorValue(env, r->err, "netlink");
     if (result == nullptr) napi_get_undefined(env, &result);
     napi_reject_deferred(env, r->deferred, result);
   }
-  napi_delete_async_work(env, r->work);
   delete r;
 }
 
@@ -160,12 +164,22 @@ napi_value NetlinkRequest(napi_env env, napi_callback_info info) {
   napi_value promise, name;
   if (napi_create_promise(env, &r->deferred, &promise) != napi_ok ||
       napi_create_string_utf8(env, "mseg:netlink", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, nullptr, name, Execute, Complete, r, &r->work) != napi_ok ||
-      napi_queue_async_work(env, r->work) != napi_ok) {
+      napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, nullptr, Settle, &r->done) != napi_ok) {
     delete r;
     ThrowLastError(env);
     return nullptr;
   }
+  // Each exchange has a thread of its own rather than a libuv pool thread: one that waits on the
+  // kernel's rtnl lock (a veth made while dockerd makes others) must not hold up the exchanges
+  // queued behind it, nor the pool's file and DNS work. The thread exits when done, so the
+  // namespace it entered to make the socket leaves with it. Until then the thread-safe function
+  // keeps the event loop alive.
+  std::thread([r] {
+    Transact(r);
+    napi_threadsafe_function done = r->done;
+    napi_call_threadsafe_function(done, r, napi_tsfn_blocking);
+    napi_release_threadsafe_function(done, napi_tsfn_release);
+  }).detach();
   return promise;
 }
 

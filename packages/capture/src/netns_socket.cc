@@ -32,16 +32,12 @@ int OpenPacketSocket(const std::string& netns, SysError* err) {
     Fail(err, "setns", netns);
     return -1;
   }
-  return OpenSocketIn("/run/netns/" + netns, CreateSocket, err);
-}
-
-int OpenSocketIn(const std::string& path, const std::function<int(SysError*)>& create, SysError* err) {
-  if (path.empty()) return create(err);
   // The namespace switch happens on a throw-away thread: a socket keeps the namespace it was created
-  // in, and the calling thread never leaves its own namespace, so no failed restore can strand it
-  // (and libuv's later sockets, DNS lookups, child processes) in another namespace.
+  // in, and the JS thread never leaves its own namespace, so no failed restore can strand it (and
+  // libuv's later sockets, DNS lookups, child processes) in the capture namespace.
   int fd = -1;
   std::thread worker([&] {
+    std::string path = "/run/netns/" + netns;
     int ns = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (ns < 0) {
       Fail(err, "open", path);
@@ -50,7 +46,7 @@ int OpenSocketIn(const std::string& path, const std::function<int(SysError*)>& c
     if (setns(ns, CLONE_NEWNET) != 0) {
       Fail(err, "setns", path);
     } else {
-      fd = create(err);
+      fd = CreateSocket(err);
     }
     close(ns);
   });
