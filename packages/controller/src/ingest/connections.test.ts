@@ -101,7 +101,12 @@ describe('ingestConnections', () => {
   });
 
   it("stores a stopped client's sessions reported after it stopped as its own, and a reused address's by capture time", async () => {
-    const stop = (id: string) => ingestWorkloads(t.ctx, 'agent-b', 'host-b', { full: false, workloads: [], removedIds: [id] });
+    // As the agent does: the container exits (no namespace, so no interfaces), then is removed.
+    const stop = async (id: string) => {
+      const gone = { id, name: id, image: 'job:1', labels: {}, service: 'job', interfaces: [], state: 'stopped' as const, reason: '' };
+      await ingestWorkloads(t.ctx, 'agent-b', 'host-b', { full: false, workloads: [gone], removedIds: [] });
+      await ingestWorkloads(t.ctx, 'agent-b', 'host-b', { full: false, workloads: [], removedIds: [id] });
+    };
     // Seconds since T (captured), as the server's data plane reports the job's sessions.
     const fromJob = (client: string, at: number) => serverSide({ client, firstSeen: T + at, lastSeen: T + at + 1 });
     now = T * 1000;

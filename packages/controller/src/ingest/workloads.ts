@@ -94,8 +94,11 @@ export async function ingestWorkloads(ctx: Context, agentId: string, host: strin
     }
 
     const out: string[] = [];
-    for (const [id, next] of reported) {
+    for (const [id, reportedRow] of reported) {
       const prev = existing.get(id);
+      // A stopped container has no namespace, so it is reported without interfaces; it keeps the
+      // addresses it had: what its server ends report after it stopped is resolved by them.
+      const next = prev && reportedRow.state === 'stopped' && reportedRow.interfaces === '[]' ? { ...reportedRow, interfaces: prev.interfaces } : reportedRow;
       if (prev && same(prev, next)) continue;
       await tx
         .insertInto('workloads')
