@@ -1,14 +1,15 @@
 /**
  * Opens a connection to the SQLite store file with the settings every connection needs. The store
- * has two, each in its own worker thread (better-sqlite3 is synchronous: on the event loop every
- * statement would stall gRPC and REST): kysely's (REST, agents, policy, roll-up) and the ingest
- * writer's. WAL lets the one read while the other writes.
+ * has three, each in its own worker thread (better-sqlite3 is synchronous: on the event loop every
+ * statement would stall gRPC and REST): kysely's read and write connections
+ * (sqlite-thread-dialect.ts) and the ingest writer's (ingest/writer-worker.ts). WAL lets reads
+ * go on while either writer writes.
  */
 import SQLite from 'better-sqlite3';
 
 /**
- * How long a connection waits for the other one's write transaction. The ingest writer's
- * transactions last at most a few hundred ms, but a roll-up of a busy hour takes seconds.
+ * How long a writing connection waits for the other one's write transaction. The ingest writer's
+ * transactions last up to a second or so under load, a roll-up of a busy hour several.
  */
 export const BUSY_TIMEOUT_MS = 30_000;
 
