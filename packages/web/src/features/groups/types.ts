@@ -1,25 +1,17 @@
-/** Shapes of the controller's /groups routes. */
-export type Mode = 'monitor' | 'protect';
-export type GroupKind = 'user' | 'service' | 'reserved';
-export const CRITERION_KEYS = ['image', 'name', 'label', 'service', 'host', 'address', 'domain'] as const;
-export const CRITERION_OPS = ['=', '!=', 'contains', 'prefix', 'regex'] as const;
+/**
+ * Shapes of the controller's /groups routes. A group is the controller's own schema
+ * (packages/controller/src/api/groups.ts, its TypeBox type; types only), so a field changed there
+ * fails the web's typecheck instead of drifting.
+ */
+import type { GroupSchema } from '@mseg/controller/dist/api/groups.js';
 
-export interface Criterion {
-  key: (typeof CRITERION_KEYS)[number];
-  op: (typeof CRITERION_OPS)[number];
-  value: string;
-}
-
-export interface Group {
-  name: string;
-  comment: string;
-  criteria: Criterion[];
-  kind: GroupKind;
-  mode: Mode | null;
-  members: number;
-  createdAt: number;
-  updatedAt: number;
-}
+export type Group = (typeof GroupSchema)['static'];
+export type Criterion = Group['criteria'][number];
+export type Mode = NonNullable<Group['mode']>;
+export type GroupKind = Group['kind'];
+/** The editor's choices, in its order; each must be one the controller accepts. */
+export const CRITERION_KEYS = ['image', 'name', 'label', 'service', 'host', 'address', 'domain'] as const satisfies readonly Criterion['key'][];
+export const CRITERION_OPS = ['=', '!=', 'contains', 'prefix', 'regex'] as const satisfies readonly Criterion['op'][];
 
 /** The first members (by name) of what criteria select, and how many there are in all. */
 export interface GroupPreview {

@@ -1,21 +1,12 @@
-/** Shapes of the controller's /policies routes. */
-export type Action = 'allow' | 'deny';
+/**
+ * Shapes of the controller's /policies routes. A rule is the controller's own schema
+ * (packages/controller/src/api/policies.ts, its TypeBox type; types only), so a field changed
+ * there fails the web's typecheck instead of drifting.
+ */
+import type { RuleSchema } from '@mseg/controller/dist/api/policies.js';
 
-export interface Rule {
-  id: number;
-  position: number;
-  from: string;
-  to: string;
-  ports: string;
-  apps: string[];
-  action: Action;
-  enabled: boolean;
-  comment: string;
-  hits: number;
-  lastHit: number | null;
-  createdAt: number;
-  updatedAt: number;
-}
+export type Rule = (typeof RuleSchema)['static'];
+export type Action = Rule['action'];
 
 export interface RuleInput {
   from: string;
