@@ -25,17 +25,10 @@ export interface ViewNode {
   index?: number;
 }
 
-export interface ViewEdge {
+/** A graph edge between view nodes: its figures summed over the graph edges it stands for. */
+export interface ViewEdge extends Omit<GraphEdge, 'from' | 'to'> {
   source: ViewNode;
   target: ViewNode;
-  ports: string[];
-  apps: string[];
-  bytes: number;
-  sessions: number;
-  violations: number;
-  verdict: Verdict;
-  lastSeen: number;
-  ruleIds: number[];
   /** The graph edges this one aggregates (one unless groups are rolled up). */
   parts: GraphEdge[];
 }
