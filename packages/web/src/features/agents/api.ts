@@ -1,7 +1,7 @@
 import { request } from '../../lib/api';
 import type { Page } from '../../lib/page';
-import type { Agent, AgentState } from './types';
+import type { Agent, AgentFilters } from './types';
 
-export function listAgents(query: { limit: number; offset: number; host?: string; state?: AgentState }, signal?: AbortSignal): Promise<Page<Agent>> {
+export function listAgents(query: AgentFilters & { limit: number; offset: number }, signal?: AbortSignal): Promise<Page<Agent>> {
   return request<Page<Agent>>('/agents', { query, signal });
 }

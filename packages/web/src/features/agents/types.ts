@@ -21,3 +21,9 @@ export interface AgentStatus {
   dataPlane: { running: boolean; restarts: number; packets: number; drops: number; sessions: number };
   problems: string[];
 }
+
+/** GET /agents filters (a type, not an interface: it is passed as a query record). */
+export type AgentFilters = {
+  host?: string;
+  state?: AgentState;
+};

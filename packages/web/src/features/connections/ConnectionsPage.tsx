@@ -6,7 +6,7 @@
 import { Typography } from 'antd';
 import { useT } from '../../app/i18n/I18nProvider';
 import { Endpoint } from '../../components/Endpoint';
-import { LogPage, type FilterField } from '../../components/LogPage';
+import { ListPage, type FilterField } from '../../components/ListPage';
 import { VerdictTag } from '../../components/tags';
 import { formatBytes, formatTime, portName } from '../../lib/format';
 import { useWorkloadNames } from '../workloads/useWorkloadNames';
@@ -28,13 +28,13 @@ export function ConnectionsPage() {
     { name: 'verdict', label: 'field.verdict', input: 'select', width: 120, options: VERDICTS.map((v) => ({ value: v, label: t(`verdict.${v}`) })) },
   ];
   return (
-    <LogPage<Conversation, ConnectionFilters>
+    <ListPage<Conversation, ConnectionFilters>
       title="connections.title"
       filters={filters}
       defaultWindow="1h"
       list={listConnections}
       rowKey={rowKey}
-      event="connections"
+      events={['connections']}
       live="switch"
       columns={[
         { title: t('field.client'), key: 'client', render: (_, c) => <Endpoint workload={c.clientWorkload} ip={c.clientIp} names={names} /> },

@@ -2,7 +2,7 @@
 import { Descriptions, Typography } from 'antd';
 import { Link } from 'react-router';
 import { useT } from '../../app/i18n/I18nProvider';
-import { LogPage, type FilterField } from '../../components/LogPage';
+import { ListPage, type FilterField } from '../../components/ListPage';
 import { SeverityTag } from '../../components/tags';
 import { formatTime } from '../../lib/format';
 import { useWorkloadNames } from '../workloads/useWorkloadNames';
@@ -21,13 +21,13 @@ export function ThreatsPage() {
   ];
   const workloadLink = (id: string) => (id ? <Link to={`/workloads/${encodeURIComponent(id)}`}>{names.get(id) ?? id}</Link> : '–');
   return (
-    <LogPage<Threat, ThreatFilters>
+    <ListPage<Threat, ThreatFilters>
       title="threats.title"
       filters={filters}
       defaultWindow="24h"
       list={listThreats}
       rowKey="id"
-      event="threats"
+      events={['threats']}
       live="first-page"
       columns={[
         { title: t('field.lastSeen'), dataIndex: 'lastSeen', render: (ms: number) => formatTime(ms) },

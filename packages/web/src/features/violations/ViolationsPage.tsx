@@ -2,7 +2,7 @@
 import { Descriptions, Typography } from 'antd';
 import { useT } from '../../app/i18n/I18nProvider';
 import { Endpoint } from '../../components/Endpoint';
-import { LogPage, type FilterField } from '../../components/LogPage';
+import { ListPage, type FilterField } from '../../components/ListPage';
 import { ActionTag } from '../../components/tags';
 import { formatTime, portName } from '../../lib/format';
 import { useWorkloadNames } from '../workloads/useWorkloadNames';
@@ -23,13 +23,13 @@ export function ViolationsPage() {
     { name: 'rule', label: 'field.rule', input: 'number', min: 0, width: 90 },
   ];
   return (
-    <LogPage<Violation, ViolationFilters>
+    <ListPage<Violation, ViolationFilters>
       title="violations.title"
       filters={filters}
       defaultWindow="24h"
       list={listViolations}
       rowKey="id"
-      event="violations"
+      events={['violations']}
       live="first-page"
       columns={[
         { title: t('field.lastSeen'), dataIndex: 'lastSeen', render: (ms: number) => formatTime(ms) },

@@ -1,8 +1,9 @@
 /**
- * A log page (connections, violations, threats): a filter toolbar kept in the URL, a paged table
- * loaded from the API, reloads from the live event stream, and optionally a details drawer and CSV
- * export of every row the filter matches. A page describes its filters, columns and details; the
- * toolbar, paging, loading and error states are the same on all of them.
+ * A list page (connections, violations, threats, workloads, agents): a filter toolbar kept in the
+ * URL, optionally with a time window, a paged table loaded from the API, reloads from the live
+ * event stream, and optionally a details drawer and CSV export of every row the filter matches.
+ * A page describes its filters, columns and details; the toolbar, paging, loading and error
+ * states are the same on all of them.
  */
 import { DownloadOutlined } from '@ant-design/icons';
 import { App, Button, Drawer, Form, Input, InputNumber, Select, Space, Switch, Table, Typography } from 'antd';
@@ -14,7 +15,7 @@ import type { MessageKey } from '../app/i18n/messages';
 import { downloadText, fetchAll, toCsv } from '../lib/csv';
 import { useLiveEvents, type LiveEventName } from '../lib/events';
 import { formatTime } from '../lib/format';
-import type { ListFilters, Page } from '../lib/page';
+import type { Page } from '../lib/page';
 import { useApi } from '../lib/useApi';
 import { useThrottled } from '../lib/useThrottled';
 import { useUrlFilters } from '../lib/useUrlFilters';
@@ -29,7 +30,8 @@ export type FilterField<F> = {
   name: keyof F & string;
   label: MessageKey;
   tooltip?: MessageKey;
-  width: number;
+  placeholder?: MessageKey;
+  width?: number;
   rules?: Rule[];
 } & ({ input: 'text' } | { input: 'number'; min?: number } | { input: 'select'; options: { value: string; label: string }[] });
 
@@ -41,29 +43,30 @@ export interface CsvColumn<T> {
 interface Props<T, F> {
   title: MessageKey;
   filters: readonly FilterField<F>[];
-  defaultWindow: WindowName;
+  /** The time window shown first; without one the list has no window (nor `since`). */
+  defaultWindow?: WindowName;
   list: (query: F & { limit: number; offset: number }, signal?: AbortSignal) => Promise<Page<T>>;
   columns: ColumnsType<T>;
   rowKey: keyof T & string | ((row: T) => string);
-  /** The live event whose arrival reloads the table. */
-  event: LiveEventName;
+  /** The live events whose arrival reloads the table. */
+  events: readonly LiveEventName[];
   /**
-   * 'switch': a toggle (on at first) and the time of the last load; reloads on any page.
-   * 'first-page': reloads only while the first (newest) page is shown, so a page being read
-   * does not shift under the reader.
+   * 'always': reloads on any page. 'switch': the same behind a toggle (on at first), with the
+   * time of the last load. 'first-page': only while the first (newest) page is shown, so a page
+   * of a log being read does not shift under the reader.
    */
-  live: 'switch' | 'first-page';
+  live: 'always' | 'switch' | 'first-page';
   details?: { title: (row: T) => string; render: (row: T) => ReactNode };
   csv?: { file: MessageKey; columns: CsvColumn<T>[] };
 }
 
 type FormValues = Record<string, string | number | null | undefined>;
 
-export function LogPage<T extends object, F extends ListFilters<object>>({ title, filters, defaultWindow, list, columns, rowKey, event, live, details, csv }: Props<T, F>) {
+export function ListPage<T extends object, F extends object>({ title, filters, defaultWindow, list, columns, rowKey, events, live, details, csv }: Props<T, F>) {
   const t = useT();
   const { message } = App.useApp();
-  const f = useUrlFilters<string>([...filters.map((d) => d.name), 'window'], { window: defaultWindow });
-  const window: WindowName = isWindowName(f.values.window ?? null) ? (f.values.window as WindowName) : defaultWindow;
+  const f = useUrlFilters<string>([...filters.map((d) => d.name), 'window'], defaultWindow ? { window: defaultWindow } : {});
+  const window: WindowName | undefined = isWindowName(f.values.window ?? null) ? (f.values.window as WindowName) : defaultWindow;
   const [liveOn, setLiveOn] = useState(true);
   const [loadedAt, setLoadedAt] = useState<number>();
   const [open, setOpen] = useState<T | null>(null);
@@ -75,7 +78,7 @@ export function LogPage<T extends object, F extends ListFilters<object>>({ title
     return v !== undefined && d.input === 'number' ? Number(v) : v;
   };
   // The URL's values as the API's filters; the controller validates them (a bad link answers 400).
-  const query = (): F => Object.fromEntries([...filters.map((d) => [d.name, formValue(d)]), ['since', sinceOf(window)]]) as F;
+  const query = (): F => Object.fromEntries([...filters.map((d) => [d.name, formValue(d)]), ...(window ? [['since', sinceOf(window)]] : [])]) as F;
 
   const state = useApi(async (signal) => {
     const page = await list({ ...query(), limit: f.size, offset: (f.page - 1) * f.size }, signal);
@@ -83,12 +86,12 @@ export function LogPage<T extends object, F extends ListFilters<object>>({ title
     return page;
   }, [f.key]);
   const reload = useThrottled(state.reload, LIVE_RELOAD_MS);
-  useLiveEvents([event], () => {
-    if (live === 'switch' ? liveOn : f.page === 1) reload();
+  useLiveEvents(events, () => {
+    if (live === 'always' || (live === 'switch' ? liveOn : f.page === 1)) reload();
   });
 
   const search = (v: FormValues) => {
-    const next: Record<string, string | undefined> = { window: String(v.window) };
+    const next: Record<string, string | undefined> = { window: v.window === undefined ? undefined : String(v.window) };
     for (const d of filters) {
       const value = v[d.name];
       next[d.name] = value === undefined || value === null ? undefined : String(value).trim();
@@ -130,7 +133,7 @@ export function LogPage<T extends object, F extends ListFilters<object>>({ title
         {filters.map((d) => (
           <Form.Item key={d.name} name={d.name as string} label={t(d.label)} tooltip={d.tooltip && t(d.tooltip)} rules={d.rules}>
             {d.input === 'text' ? (
-              <Input allowClear style={{ width: d.width }} />
+              <Input allowClear placeholder={d.placeholder && t(d.placeholder)} style={{ width: d.width }} />
             ) : d.input === 'number' ? (
               <InputNumber min={d.min} style={{ width: d.width }} />
             ) : (
@@ -138,9 +141,11 @@ export function LogPage<T extends object, F extends ListFilters<object>>({ title
             )}
           </Form.Item>
         ))}
-        <Form.Item name="window" label={t('common.window')}>
-          <Select style={{ width: 150 }} options={(Object.keys(WINDOWS) as WindowName[]).map((w) => ({ value: w, label: t(WINDOW_LABELS[w]) }))} />
-        </Form.Item>
+        {window && (
+          <Form.Item name="window" label={t('common.window')}>
+            <Select style={{ width: 150 }} options={(Object.keys(WINDOWS) as WindowName[]).map((w) => ({ value: w, label: t(WINDOW_LABELS[w]) }))} />
+          </Form.Item>
+        )}
         <Button type="primary" htmlType="submit">
           {t('common.search')}
         </Button>
