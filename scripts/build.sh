@@ -16,9 +16,10 @@ for (const pkg of ["dp", "controller", "agent", "cli"]) {
 
 # The web UI: typechecked by tsc (no output; Vite strips types without checking them) and bundled
 # by Vite into packages/web/dist, which the controller serves at /. Both are skipped when nothing
-# the bundle depends on changed since the last one, so test runs and restarts stay fast.
+# the bundle depends on changed since the last one, so test runs and restarts stay fast. The web's
+# types of API answers come from the controller's route schemas: a change there re-checks it.
 web=packages/web
-if [[ ! -f $web/dist/index.html || -n $(find $web/src $web/index.html $web/vite.config.ts $web/tsconfig.json $web/package.json package-lock.json -newer $web/dist/index.html -print -quit) ]]; then
+if [[ ! -f $web/dist/index.html || -n $(find $web/src $web/index.html $web/vite.config.ts $web/tsconfig.json $web/package.json package-lock.json packages/controller/src/api -newer $web/dist/index.html -print -quit) ]]; then
   npx tsc -p $web --noEmit
   (cd $web && npx vite build --logLevel warn)
 fi
