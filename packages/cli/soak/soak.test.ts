@@ -16,7 +16,6 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,6 +24,7 @@ import { containerName, NETWORK, SERVICES } from '../src/demo/app.js';
 import { run } from '../src/program.js';
 import { dataPlanePid } from '../src/system/stack.js';
 import { startDockerd, type Dockerd } from '../test/helpers/dockerd.js';
+import { freePort, until } from '../test/helpers/stack.js';
 import { listenToDp, type DpRecord } from './dp-reports.js';
 
 const exec = promisify(execFile);
@@ -44,17 +44,6 @@ async function mseg(args: string[]): Promise<string> {
   const code = await run(args, { io: { out: (t) => (out += t), err: (t) => (err += t), interactive: false }, env: { MSEG_CONFIG_DIR: join(dir, 'config') } });
   if (code !== 0) throw new Error(`mseg ${args.join(' ')}: ${err}`);
   return out;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const sh = async (argv: string[]) => (await exec(argv[0], argv.slice(1), { timeout: 30_000, maxBuffer: 16 << 20 })).stdout;
@@ -87,16 +76,6 @@ async function conversationsTo(server: string, port: number, minutes: number): P
     const page = JSON.parse(await mseg(['connections', '--json', '--limit', '1000', '--offset', String(offset), '--to', server, '--port', String(port), '--minutes', String(minutes)])) as { items: Conversation[] };
     out.push(...page.items);
     if (page.items.length < 1000) return out;
-  }
-}
-
-async function until<T>(what: string, f: () => T | null, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
@@ -144,7 +123,7 @@ it(`soak: demo plus ${JOBS} short-lived containers over ${MINUTES} min`, async (
   const ipOf = async (c: string) => (await engine.docker('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', c)).trim();
   const webId = (await engine.docker('inspect', '-f', '{{.Id}}', containerName('web'))).trim();
   const webIp = await ipOf(webId);
-  await until('the data plane', () => (existsSync(join(runDir(), 'dp.sock')) ? true : null));
+  await until('the data plane', async () => existsSync(join(runDir(), 'dp.sock')), 60_000);
   const dp = await listenToDp(join(runDir(), 'dp.sock'), webIp, 80);
   const start = Date.now();
   const samples: { t: number; controller: number | null; agent: number | null; dp: number | null }[] = [];
