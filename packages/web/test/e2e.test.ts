@@ -2,9 +2,11 @@
  * The web UI end to end in Debian's chromium against a real controller serving it: the built bin
  * on free ports, seeded only through its APIs (REST for groups and rules, gRPC reports as an agent sends
  * them). Each step checks what the UI did against the controller's REST answers, and a screenshot
- * of every page goes to docs/screenshots/ for the README.
+ * is taken of every page: into docs/screenshots/ for the README when MSEG_SCREENSHOTS=1, else into a
+ * temporary directory, so that a test run never changes tracked files.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -13,7 +15,10 @@ import { TestAgent } from './support/agent';
 import { launchBrowser, type TestBrowser } from './support/browser';
 import { ADMIN_PASSWORD, JOIN_TOKEN, READER_PASSWORD, Rest, startController, type RunningController } from './support/controller';
 
-const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'screenshots');
+const SHOTS =
+  process.env.MSEG_SCREENSHOTS === '1'
+    ? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'screenshots')
+    : mkdtempSync(join(tmpdir(), 'mseg-web-shots-'));
 
 let controller: RunningController | undefined;
 let browser: TestBrowser | undefined;
@@ -86,6 +91,7 @@ async function cleanUp(): Promise<void> {
   agent?.close();
   await browser?.close();
   await controller?.stop();
+  if (process.env.MSEG_SCREENSHOTS !== '1') rmSync(SHOTS, { recursive: true, force: true });
 }
 afterAll(cleanUp, 60_000);
 
