@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { LiveDataPlane } from '../engine/live.js';
+import { DEFAULT_SNAP_LEN, LiveDataPlane } from '../engine/live.js';
 
 interface RunFlags {
   socket: string;
@@ -31,7 +31,7 @@ export function registerRun(program: Command): void {
     .option('--socket <path>', 'control socket path', '/run/mseg/dp.sock')
     .option('--netns <name>', 'network namespace to capture in (holds nv-br and the tap ports)')
     .option('--ifindex <n>', 'capture only this interface index (default: every interface of the namespace)')
-    .option('--snaplen <bytes>', 'bytes kept per frame for DPI', '4096')
+    .option('--snaplen <bytes>', 'bytes kept per frame for DPI', String(DEFAULT_SNAP_LEN))
     .option('--ring-blocks <n>', 'capture ring blocks of --block-size each; the ring buffers traffic while the DP is busy', '128')
     .option('--block-size <bytes>', 'capture ring block size, a power of two (default 1048576)')
     .option('--block-timeout <ms>', 'a partly filled ring block is handed over after this long (default 10)')

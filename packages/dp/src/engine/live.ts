@@ -24,6 +24,15 @@ export interface LiveOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * Bytes kept per mirrored frame: a whole MTU-sized frame, and of a GSO super-frame the first 2 KiB,
+ * which hold what DPI reads (request and status lines, headers' start, a TLS ClientHello even
+ * with a post-quantum key share). 4096 made every frame take its own page of the ring: the DP
+ * spent about twice the CPU per frame (1.2–1.5 vs 0.6–0.9 µs) and the kernel's ring copy a third
+ * more on bulk container traffic (docs/BENCHMARKS.md, "Cost of the mirror").
+ */
+export const DEFAULT_SNAP_LEN = 2048;
+
 /** Session rows visited per event-loop turn while a report is built (~10 ms of work). */
 const REPORT_SLICE_ROWS = 4096;
 /** Connection records per control frame: ~300 bytes each keeps a frame near 300 KB. */
@@ -59,7 +68,7 @@ export class LiveDataPlane {
   async start(): Promise<void> {
     const o = this.opts;
     this.capture = new Capture({
-      netns: o.netns, ifindex: o.ifindex, snapLen: o.snapLen ?? 4096,
+      netns: o.netns, ifindex: o.ifindex, snapLen: o.snapLen ?? DEFAULT_SNAP_LEN,
       blockSize: o.blockSize, blockCount: o.blockCount, blockTimeoutMs: o.blockTimeoutMs,
     });
     await this.control.listen();
