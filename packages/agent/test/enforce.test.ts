@@ -4,6 +4,7 @@
 // a second and a switch to Protect keeps established allowed connections; a client in Protect
 // blocks at its egress; and a table applied by an agent that is then killed goes on blocking.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +53,21 @@ function allow80(): RuleSpec[] {
 
 function wl(x: FakeContainer, mode: 'monitor' | 'protect'): EnforceWorkload {
   return { workloadId: x.id, netns: x.path, ips: [x.ip], mode, rules: allow80() };
+}
+
+/** tcpdump processes in the namespace of x (its deny-log readers). */
+function readersIn(x: FakeContainer): number[] {
+  const ns = statSync(x.path).ino;
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'tcpdump' && statSync(`/proc/${d}/ns/net`).ino === ns) pids.push(Number(d));
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  return pids;
 }
 
 async function connectOnce(port: number): Promise<string> {
@@ -177,8 +193,12 @@ describe.skipIf(!isRoot)('Protect mode in the kernel', () => {
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((r) => child.stdout!.once('data', r));
+    await waitFor('the deny-log reader in the server namespace', () => readersIn(srv).length === 1);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('close', r));
+    // The reader dies with its agent: left behind it would hold the namespace and, once the
+    // agent restarts, double every deny.
+    await waitFor('no deny-log reader left', () => readersIn(srv).length === 0, 3000);
     expect(await connectOnce(ALLOWED)).toBe('ok');
     expect(await connectOnce(OTHER)).toBe('fail timeout');
     sh(inNs(srv.ns, ['nft', 'delete', 'table', 'inet', 'mseg']));

@@ -28,8 +28,18 @@ interface Reader {
 
 const PREFIX = /^mseg:(in|out):(\d+)$/;
 
+/**
+ * The reader dies with the agent (parent-death signal): an agent killed with SIGKILL would
+ * otherwise leave readers that hold their container's namespace alive and, after its restart,
+ * double every deny. `-Z root` keeps tcpdump from switching to its own user, which would clear
+ * the parent-death signal.
+ */
 export function defaultCommand(netns: string): string[] {
-  return ['nsenter', `--net=${netns}`, '--', 'tcpdump', '-i', `nflog:${NFLOG_GROUP}`, '-U', '-w', '-', '-s', String(NFLOG_SNAPLEN + 64), '--immediate-mode'];
+  return [
+    'nsenter', `--net=${netns}`, '--',
+    'setpriv', '--pdeathsig', 'KILL', '--',
+    'tcpdump', '-Z', 'root', '-i', `nflog:${NFLOG_GROUP}`, '-U', '-w', '-', '-s', String(NFLOG_SNAPLEN + 64), '--immediate-mode',
+  ];
 }
 
 export class DenyLog {
