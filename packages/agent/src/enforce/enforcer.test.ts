@@ -37,8 +37,8 @@ describe('Protect tables reconcile', () => {
     e.setWorkloads([server, client]);
     await e.settle();
     // A namespace without the table gets it from one process: asked over netlink, nothing listed.
-    expect(k.log.filter((l) => l.includes(S))).toEqual([`rtnl ${S}: get nft table inet mseg`, `nsenter --net=${S} -- nft -f - <<34 lines`]);
-    expect(nftWrites(k, 0)).toEqual([`nsenter --net=${S} -- nft -f - <<34 lines`]);
+    expect(k.log.filter((l) => l.includes(S))).toEqual([`rtnl ${S}: get nft table inet mseg`, `nsenter --net=${S} -- nft -f - <<36 lines`]);
+    expect(nftWrites(k, 0)).toEqual([`nsenter --net=${S} -- nft -f - <<36 lines`]);
     const script = k.ns.get(S)!.nft.get('inet mseg')!;
     expect(script.split('\n').slice(0, 3)).toEqual(['table inet mseg {}', 'delete table inet mseg', 'table inet mseg {']);
     expect(script).toContain('set in0_v4_p { type ipv4_addr . inet_proto . inet_service; flags interval; elements = { 10.0.0.3 . 6 . 80 } }');
@@ -77,7 +77,7 @@ describe('Protect tables reconcile', () => {
     const before = k.log.length;
     e.tables.touch();
     await e.settle();
-    expect(nftWrites(k, before)).toEqual([`nsenter --net=${S} -- nft -f - <<34 lines`]);
+    expect(nftWrites(k, before)).toEqual([`nsenter --net=${S} -- nft -f - <<36 lines`]);
   });
 
   it('Monitor deletes the table; prune removes tables only from known non-Protect namespaces', async () => {
@@ -122,14 +122,15 @@ describe('Protect tables reconcile', () => {
     e.setWorkloads([srv([], true)]);
     await e.settle();
     const failClosed = k.ns.get(S)!.nft.get('inet mseg')!;
-    // Fail-closed: nothing accepted but loopback, established flows and neighbour discovery.
+    // Fail-closed: nothing accepted but loopback, established flows, neighbour and (link-local)
+    // multicast listener discovery.
     const accepts = failClosed.split('\n').map((l) => l.trim()).filter((l) => l.endsWith(' accept'));
-    expect(accepts.filter((l) => !/^(iif lo|oif lo|ct state established,related|icmpv6 type .*) accept$/.test(l))).toEqual([]);
-    expect(accepts).toHaveLength(6);
+    expect(accepts.filter((l) => !/^(iif lo|oif lo|ct state established,related|icmpv6 type .*|ip6 hoplimit 1 icmpv6 type .*) accept$/.test(l))).toEqual([]);
+    expect(accepts).toHaveLength(8);
     // The controller's rules differ: one atomic rewrite.
     e.setWorkloads([srv(rules)]);
     await e.settle();
-    expect(nftWrites(k, 0)).toEqual([`nsenter --net=${S} -- nft -f - <<32 lines`, `nsenter --net=${S} -- nft -f - <<34 lines`]);
+    expect(nftWrites(k, 0)).toEqual([`nsenter --net=${S} -- nft -f - <<34 lines`, `nsenter --net=${S} -- nft -f - <<36 lines`]);
     // This agent wrote the fail-closed table and put no cut entry in since: nothing to read first.
     expect(k.log.filter((l) => l.includes('nft -j list'))).toEqual([]);
     // The same rules provisional first and then as the controller's: read, not rewritten.

@@ -114,6 +114,9 @@ export function renderTable(groups: Record<Direction, Group[]>, cuts: readonly C
       'ct state invalid drop',
       // Without neighbour discovery IPv6 stops working at all; it is link housekeeping, not a flow.
       'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } accept',
+      // Multicast listener discovery, link-local by rule (hop limit 1): the DP gives it no verdict
+      // either, so logging it as a deny would report housekeeping as an attack.
+      'ip6 hoplimit 1 icmpv6 type { mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report } accept',
       ...chains[dir],
       `${LOG_RATE} log prefix "${logPrefix(dir, 0)}" group ${NFLOG_GROUP} snaplen ${NFLOG_SNAPLEN}`,
       `drop comment "${hashComment(hash)}"`,
