@@ -54,6 +54,9 @@ describe('plumbing reconcile', () => {
       `nsenter --net=${CAP} -- ip link set dev nv-br addrgenmode none up`,
       `nsenter --net=${CAP} -- nft -f - <<7 lines`,
     ]);
+    // Mirrored copies skip br_netfilter's iptables hooks on nv-br.
+    expect(w).toContain(`nsenter --net=${CAP} -- sysctl -q -e -w net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0`);
+    expect([...k.ns.get(CAP)!.sysctl.values()]).toEqual(['0', '0', '0']);
     expect(w.filter((l) => l.startsWith(`rtnl ${A}:`))).toEqual([
       `rtnl ${A}: link add nv-ex-eth0 type veth peer name nv-in-aaaaaaaa5 netns ${CAP}`,
       expect.stringMatching(new RegExp(`^rtnl ${A}: link set nv-ex-eth0 address 4e:65:75:56:00:[0-9a-f]{2} addrgenmode none up$`)),

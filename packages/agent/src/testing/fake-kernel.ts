@@ -39,7 +39,15 @@ export interface FakeNs {
   /** table "family name" → the script that made it. */
   nft: Map<string, string>;
   addresses: { dev: string; address: string; scope: number }[];
+  /** sysctl key → value; a namespace starts as br_netfilter leaves it, passing bridged IP to iptables. */
+  sysctl: Map<string, string>;
 }
+
+const BRIDGE_NF_DEFAULTS: [string, string][] = [
+  ['net.bridge.bridge-nf-call-iptables', '1'],
+  ['net.bridge.bridge-nf-call-ip6tables', '1'],
+  ['net.bridge.bridge-nf-call-arptables', '1'],
+];
 
 export class FakeKernel implements CommandRunner, Rtnl {
   readonly ns = new Map<string, FakeNs>();
@@ -49,7 +57,7 @@ export class FakeKernel implements CommandRunner, Rtnl {
   readonly failures = new Map<string, string>();
 
   addNetns(path: string): FakeNs {
-    const n: FakeNs = { links: new Map(), clsact: new Set(), filters: [], nft: new Map(), addresses: [] };
+    const n: FakeNs = { links: new Map(), clsact: new Set(), filters: [], nft: new Map(), addresses: [], sysctl: new Map(BRIDGE_NF_DEFAULTS) };
     n.links.set('lo', this.newLink('lo', 'other'));
     this.ns.set(path, n);
     return n;
@@ -254,6 +262,15 @@ export class FakeKernel implements CommandRunner, Rtnl {
       if (a[2] === 'del') return this.ns.delete(p) ? (this.dropPeersOf(p), '') : fail(`Cannot remove namespace file "${p}": No such file or directory`);
     }
     const n = this.get(path);
+    // `sysctl -n -e KEY…` prints the known keys' values; `sysctl -q -e -w KEY=V…` sets them.
+    if (a[0] === 'sysctl' && a.includes('-n')) return a.filter((k) => n.sysctl.has(k)).map((k) => n.sysctl.get(k)).join('\n');
+    if (a[0] === 'sysctl' && a.includes('-w')) {
+      for (const kv of a.filter((w) => w.includes('='))) {
+        const [k, v] = kv.split('=');
+        if (n.sysctl.has(k)) n.sysctl.set(k, v);
+      }
+      return '';
+    }
     if (s === 'ip -j -d link show') return JSON.stringify([...n.links.values()].map((l) => this.show(path, l)));
     if (s.startsWith('ip -j -d link show dev ')) {
       const l = n.links.get(a[6]) ?? fail(`Device "${a[6]}" does not exist.`);
@@ -472,6 +489,7 @@ function addElements(setLine: string, elems: string): string {
 /** A logged command or operation that changed something: not a read, unless a batch that also writes. */
 export function isWrite(line: string): boolean {
   if (line.startsWith('rtnl ')) return !/^rtnl [^:]+: (get|dump) /.test(line);
+  if (line.includes(' sysctl -n ')) return false;
   return !line.includes(' -j ') || line.includes(' -batch ');
 }
 
