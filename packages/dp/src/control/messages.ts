@@ -41,10 +41,18 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
 
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 
+/** An A/AAAA answer the DP saw in a DNS response; `ttl` in seconds as the server gave it. */
+export interface DnsAnswerRecord {
+  name: string;
+  addr: string;
+  ttl: number;
+}
+
 /** Messages the DP sends; typed for the agent side, produced only by this package. */
 export type DpMessage =
   | { type: 'keepalive'; seq: number; uptime: number }
   | { type: 'connections'; items: import('../report/connection-aggregator.js').ConnectionRecord[] }
+  | { type: 'dns'; items: DnsAnswerRecord[] }
   | { type: 'threats'; items: import('../threat/threat-log.js').ThreatRecord[] }
   | { type: 'app_update'; workloadId: string; port: number; proto: number; app: string }
   | { type: 'cut'; workloadId: string; client: string; server: string; clientPort: number; serverPort: number; proto: number; app: string; ruleId: number }

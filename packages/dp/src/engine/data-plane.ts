@@ -9,6 +9,7 @@ import {
   TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN,
 } from '../decode/packet.js';
 import { APP_UNKNOWN, appName } from '../dpi/apps.js';
+import type { DnsAnswerRecord } from '../control/messages.js';
 import { DpiEngine, DpiStatus } from '../dpi/engine.js';
 import type { FlowMeta } from '../dpi/meta.js';
 import type { DpiParser } from '../dpi/parser.js';
@@ -23,6 +24,7 @@ import { PacketThreatDetector, type FloodThresholds } from '../threat/packet-det
 import { ThreatLog, type ThreatRecord } from '../threat/threat-log.js';
 import { PortTable } from './ports.js';
 import type { FlowRecord } from './flow-record.js';
+import { LearnedDns } from './learned-dns.js';
 
 export interface DataPlaneOptions {
   /** Concurrent sessions the table holds (default 1,048,576). */
@@ -45,6 +47,8 @@ export interface DataPlaneOptions {
    */
   reportSlice?: number;
   onConnections?: (batch: ConnectionRecord[]) => void;
+  /** DNS answers learned since the last report, emitted with each report (none: not collected). */
+  onDnsAnswers?: (answers: DnsAnswerRecord[]) => void;
   onThreat?: (t: ThreatRecord) => void;
   /** Called when a session ends (idle, evicted, or flushed at the end). */
   onFlowEnd?: (f: FlowRecord) => void;
@@ -126,6 +130,9 @@ export class DataPlane {
   private readonly threats: PacketThreatDetector;
   private readonly threatLog: ThreatLog;
   private readonly connections = new ConnectionAggregator();
+  private readonly learnedDns = new LearnedDns();
+  /** How many of a DNS flow's answers (its FlowMeta list, which only grows) were learned already. */
+  private readonly dnsLearned = new WeakMap<object, number>();
   private readonly verdict: Verdict = { action: 0, ruleId: 0, pending: false };
   private readonly wA = new Uint32Array(4);
   private readonly wB = new Uint32Array(4);
@@ -395,14 +402,12 @@ export class DataPlane {
       t.app[row] = s.meta.app;
       this.appDecided(row, false);
     }
+    if (s?.meta.dnsAnswers) this.learnDns(s.meta.dnsAnswers);
     if (status === DpiStatus.done) {
       const meta = this.dpi.close(h);
       t.dpi[row] = -1;
       t.flags[row] |= F.dpiDone;
-      if (meta) {
-        if (meta.dnsAnswers) for (const a of meta.dnsAnswers) this.learnDns(a.name, a.addr);
-        this.keep(row, meta);
-      }
+      if (meta) this.keep(row, meta);
       if (t.flags[row] & F.appPending) this.appDecided(row, true);
     }
   }
@@ -424,9 +429,22 @@ export class DataPlane {
     this.table.meta[row] = shared;
   }
 
-  private learnDns(name: string, addr: string): void {
-    const w = parseAddress(addr);
-    if (w) this.fqdn.add(name, w);
+  /**
+   * Learns a DNS flow's answers as each response is parsed, not when DPI is done with the flow:
+   * the parser follows a resolver's flow for many queries, and the client connects to the answer
+   * right after the response, so the name must be known by then.
+   */
+  private learnDns(answers: NonNullable<FlowMeta['dnsAnswers']>): void {
+    const from = this.dnsLearned.get(answers) ?? 0;
+    if (from === answers.length) return;
+    for (let i = from; i < answers.length; i++) {
+      const a = answers[i];
+      const w = parseAddress(a.addr);
+      if (!w) continue;
+      this.fqdn.add(a.name, w);
+      if (this.opts.onDnsAnswers) this.learnedDns.add(a.name, formatAddress(w), a.ttl);
+    }
+    this.dnsLearned.set(answers, answers.length);
   }
 
   setReportInterval(seconds: number): void {
@@ -551,16 +569,21 @@ export class DataPlane {
       return;
     }
     this.reportCursor = -1;
+    this.emitReport();
+  }
+
+  /** Emits the connection records and DNS answers gathered since the last emission. */
+  private emitReport(): void {
     const batch = this.connections.take();
     if (batch.length > 0 && this.opts.onConnections) this.opts.onConnections(batch);
+    if (this.learnedDns.size > 0 && this.opts.onDnsAnswers) this.opts.onDnsAnswers(this.learnedDns.take());
   }
 
   /** Emits the connection batch for the interval that just ended. */
   report(): void {
     const t = this.table;
     for (let row = 0; row < t.count; row++) this.collect(row);
-    const batch = this.connections.take();
-    if (batch.length > 0 && this.opts.onConnections) this.opts.onConnections(batch);
+    this.emitReport();
   }
 
   /**
@@ -572,8 +595,7 @@ export class DataPlane {
     if (!this.ports.get(ifindex)) return false;
     const t = this.table;
     for (let row = t.count - 1; row >= 0; row--) if (t.ifindex[row] === ifindex) this.endSession(row, 'flush');
-    const batch = this.connections.take();
-    if (batch.length > 0 && this.opts.onConnections) this.opts.onConnections(batch);
+    this.emitReport();
     return this.ports.delete(ifindex);
   }
 
@@ -582,8 +604,7 @@ export class DataPlane {
     const t = this.table;
     this.reportCursor = -1;
     for (let row = t.count - 1; row >= 0; row--) this.endSession(row, 'flush');
-    const batch = this.connections.take();
-    if (batch.length > 0 && this.opts.onConnections) this.opts.onConnections(batch);
+    this.emitReport();
     this.threatLog.flush(this.lastTs);
   }
 

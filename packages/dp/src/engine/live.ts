@@ -8,7 +8,6 @@ import type { AgentMessage, DpMessage } from '../control/messages.js';
 import { LinkType } from '../decode/linktype.js';
 import { parseAddress } from '../net/address.js';
 import { compilePolicy } from '../policy/compiled.js';
-import type { ConnectionRecord } from '../report/connection-aggregator.js';
 import { DataPlane } from './data-plane.js';
 
 export interface LiveOptions {
@@ -35,8 +34,8 @@ export const DEFAULT_SNAP_LEN = 2048;
 
 /** Session rows visited per event-loop turn while a report is built (~10 ms of work). */
 const REPORT_SLICE_ROWS = 4096;
-/** Connection records per control frame: ~300 bytes each keeps a frame near 300 KB. */
-const CONNECTIONS_PER_FRAME = 1000;
+/** Records per control frame: a connection record of ~300 bytes keeps a frame near 300 KB. */
+const ITEMS_PER_FRAME = 1000;
 
 export class LiveDataPlane {
   readonly dp: DataPlane;
@@ -54,7 +53,8 @@ export class LiveDataPlane {
     this.dp = new DataPlane({
       sessions: opts.sessions,
       reportSlice: REPORT_SLICE_ROWS,
-      onConnections: (items) => this.sendConnections(items),
+      onConnections: (items) => this.sendInFrames(items, (chunk) => ({ type: 'connections', items: chunk })),
+      onDnsAnswers: (items) => this.sendInFrames(items, (chunk) => ({ type: 'dns', items: chunk })),
       onThreat: (t) => send({ type: 'threats', items: [t] }),
       onCut: (c) => send({ type: 'cut', ...c }),
       onAppUpdate: (u) => send({ type: 'app_update', ...u }),
@@ -101,10 +101,10 @@ export class LiveDataPlane {
    * A report of hundreds of thousands of records goes out as several frames, each encoded in its
    * own turn of the event loop: one frame would exceed the protocol's MAX_FRAME and stall capture.
    */
-  private sendConnections(items: ConnectionRecord[]): void {
-    for (let i = 0; i < items.length; i += CONNECTIONS_PER_FRAME) {
-      const chunk = items.slice(i, i + CONNECTIONS_PER_FRAME);
-      setImmediate(() => this.control.broadcast({ type: 'connections', items: chunk }));
+  private sendInFrames<T>(items: T[], message: (chunk: T[]) => DpMessage): void {
+    for (let i = 0; i < items.length; i += ITEMS_PER_FRAME) {
+      const chunk = items.slice(i, i + ITEMS_PER_FRAME);
+      setImmediate(() => this.control.broadcast(message(chunk)));
     }
   }
 
