@@ -6,7 +6,7 @@
 export { APP_NAMES, appId, appName, type AppName } from './dpi/apps.js';
 export { parsePorts, policySchema, ruleSchema, modeSchema, describeZodError, type PortRange, type RuleSpec, type PolicySpec, type Mode } from './policy/model.js';
 export { THREATS, Threat, Severity, threatDef, type ThreatDef, type SeverityName } from './threat/catalog.js';
-export { agentMessageSchema, type AgentMessage, type DpMessage } from './control/messages.js';
+export { agentMessageSchema, type AgentMessage, type DnsAnswerRecord, type DpMessage } from './control/messages.js';
 export { encodeFrame, FrameDecoder, MAX_FRAME } from './control/framing.js';
 export type { ConnectionRecord, DirectionName } from './report/connection-aggregator.js';
 export type { ThreatRecord } from './threat/threat-log.js';
