@@ -2,7 +2,8 @@
  * The agent's parts wired together. The Docker runtime fills the workload table; plumbing,
  * enforcement and the controller link follow the table; the policy watch stream feeds the data
  * plane and the enforcer; what the data plane and the kernel's deny log report goes to the link's
- * bounded queue.
+ * bounded queue. The DNS answers the data plane saw resolve the domain peers of Protect tables and
+ * go to the controller's domain groups.
  *
  * Order at start, each step for a reason:
  * - Plumbing starts once the table has synced: its first pass prunes what is not desired, and
@@ -21,8 +22,9 @@
  */
 import { hostname } from 'node:os';
 import Dockerode from 'dockerode';
-import type { DpMessage } from '@mseg/dp';
+import type { DnsAnswerRecord, DpMessage } from '@mseg/dp';
 import type { AgentOptions } from './cli/options.js';
+import { LearnedNames } from './dp/learned-names.js';
 import { DpSupervisor } from './dp/supervisor.js';
 import { Enforcer } from './enforce/enforcer.js';
 import { ServiceModes } from './enforce/provisional.js';
@@ -30,7 +32,7 @@ import type { DenyRecord, EnforceWorkload } from './enforce/types.js';
 import type { WorkloadPolicySpec } from './link/convert.js';
 import { ControllerLink, type AgentStatus } from './link/controller-link.js';
 import type { PolicyUpdate } from './link/policy-store.js';
-import type { ViolationRecord } from './link/report-queue.js';
+import type { ReportQueue, ViolationRecord } from './link/report-queue.js';
 import { ExecRunner } from './plumbing/command.js';
 import { NetlinkRtnl } from './plumbing/netlink/netlink-rtnl.js';
 import { Plumbing } from './plumbing/plumbing.js';
@@ -44,6 +46,9 @@ export const AGENT_VERSION = '0.1.0';
 
 /** How often the data plane pushes its counters (for the heartbeat; the controller's interval is 5 s). */
 const DP_STATS_INTERVAL_S = 5;
+
+/** How often DNS answers past their TTL leave the Protect tables' FQDN map. */
+const DNS_EXPIRY_CHECK_MS = 30_000;
 
 /** Only running workloads with their own namespace are plumbed (see plumbing/types.ts). */
 export function plumbingWorkloads(workloads: readonly Workload[]): PlumbingWorkload[] {
@@ -85,6 +90,15 @@ export function denyToViolation(d: DenyRecord): ViolationRecord {
   };
 }
 
+/**
+ * The DP's DNS answers: the enforcer resolves domain peers with the new map (only when a pair is
+ * new: a refreshed TTL changes no table), and the controller gets them with the next report.
+ */
+export function followDns(names: LearnedNames, answers: readonly DnsAnswerRecord[], now: number, enforcer: Enforcer, reports: ReportQueue): void {
+  if (names.learn(answers, now)) enforcer.setFqdn(names.map());
+  reports.pushDnsAnswers(answers);
+}
+
 type DpStats = Extract<DpMessage, { type: 'stats' }>;
 
 /** Status changes of the agent's objects, for whoever embeds it (benchmarks, a status API). */
@@ -108,6 +122,8 @@ export class Agent {
   private readonly services = new ServiceModes();
   private policyApplied = false;
   private lastStats: DpStats | null = null;
+  private readonly names = new LearnedNames();
+  private dnsExpiry: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
 
@@ -126,6 +142,10 @@ export class Agent {
       config: { statsInterval: DP_STATS_INTERVAL_S },
       onConnections: (m) => {
         this.link.reports.pushConnections(m.items);
+        this.link.flushSoon();
+      },
+      onDns: (m) => {
+        followDns(this.names, m.items, Date.now(), this.enforcer, this.link.reports);
         this.link.flushSoon();
       },
       onThreats: (m) => this.link.reports.pushThreats(m.items),
@@ -173,6 +193,9 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    this.dnsExpiry = setInterval(() => {
+      if (this.names.expire(Date.now())) this.enforcer.setFqdn(this.names.map());
+    }, DNS_EXPIRY_CHECK_MS);
     this.runtime.start();
     this.link.start();
     await this.table.synced();
@@ -186,6 +209,7 @@ export class Agent {
   /** Stops the loops and the DP; what is in the kernel stays (taps, mirrors, tables keep working). */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.dnsExpiry) clearInterval(this.dnsExpiry);
     this.unsubscribe?.();
     await this.link.stop();
     await this.runtime.stop();

@@ -151,6 +151,23 @@ describe('controller link', () => {
     expect(link.reports.length).toBe(0);
   });
 
+  it('sends DNS answers in a ReportConnections batch of their own', async () => {
+    const table = new WorkloadTable();
+    table.setSynced();
+    const link = newLink(table, dataDir());
+    const before = fake.of('reportConnections').length;
+    link.reports.pushDnsAnswers([{ name: 'app.test', addr: '10.200.0.2', ttl: 0 }, { name: 'app.test', addr: 'fd00:200::2', ttl: 0 }]);
+    link.flushSoon();
+    const calls = await waitFor('dns answers reported', () => fake.of('reportConnections').length > before && fake.of('reportConnections'), 15_000);
+    const req = calls[calls.length - 1].req;
+    expect(req.connections).toEqual([]);
+    expect((req.dnsAnswers as { name: string; ip: string }[]).map((d) => [d.name, d.ip])).toEqual([
+      ['app.test', '10.200.0.2'],
+      ['app.test', 'fd00:200::2'],
+    ]);
+    expect(link.reports.length).toBe(0);
+  });
+
   it('flushSoon sends the queue at once instead of at the end of the interval', async () => {
     const table = new WorkloadTable();
     table.setSynced();

@@ -16,6 +16,7 @@ type Of<T extends DpMessage['type']> = Extract<DpMessage, { type: T }>;
 
 export interface DpHandlers {
   onConnections?(msg: Of<'connections'>): void;
+  onDns?(msg: Of<'dns'>): void;
   onThreats?(msg: Of<'threats'>): void;
   onAppUpdate?(msg: Of<'app_update'>): void;
   onCut?(msg: Of<'cut'>): void;
@@ -263,6 +264,9 @@ export class DpSupervisor {
         break;
       case 'connections':
         this.opts.onConnections?.(msg);
+        break;
+      case 'dns':
+        this.opts.onDns?.(msg);
         break;
       case 'threats':
         this.opts.onThreats?.(msg);

@@ -15,7 +15,7 @@ import { Http2SessionManager, createGrpcTransport } from '@connectrpc/connect-no
 import { AgentService } from '@mseg/proto';
 import type { WorkloadTable } from '../runtime/table.js';
 import type { Workload } from '../runtime/types.js';
-import { connectionToProto, threatToProto, violationToProto, workloadToProto } from './convert.js';
+import { connectionToProto, dnsAnswerToProto, threatToProto, violationToProto, workloadToProto } from './convert.js';
 import { PolicyStore, type PolicyUpdate } from './policy-store.js';
 import { ReportQueue, type ReportItem, type ReportKind } from './report-queue.js';
 import { loadIdentity, saveIdentity, type AgentIdentity } from './state.js';
@@ -233,7 +233,7 @@ export class ControllerLink {
     const s = this.opts.status();
     const problems = [...s.problems];
     const { allowed, priority } = this.reports.dropped;
-    if (allowed || priority) problems.push(`report queue full: dropped ${allowed} allowed-connection and ${priority} priority records`);
+    if (allowed || priority) problems.push(`report queue full: dropped ${allowed} allowed-connection/DNS-answer and ${priority} priority records`);
     try {
       const r = await this.client.heartbeat(
         {
@@ -287,6 +287,8 @@ export class ControllerLink {
   private async flushReports(call: { signal: AbortSignal; timeoutMs: number }): Promise<void> {
     await this.flushKind('violation', (batchId, items) => this.client.reportViolations({ batchId, violations: items.map(violationToProto) }, call));
     await this.flushKind('connection', (batchId, items) => this.client.reportConnections({ batchId, connections: items.map(connectionToProto) }, call));
+    // DNS answers ride in ReportConnections batches of their own: a batch is resent whole under its id.
+    await this.flushKind('dns', (batchId, items) => this.client.reportConnections({ batchId, dnsAnswers: items.map(dnsAnswerToProto) }, call));
     await this.flushKind('threat', (batchId, items) => this.client.reportThreats({ batchId, threats: items.map(threatToProto) }, call));
   }
 

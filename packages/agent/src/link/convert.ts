@@ -2,7 +2,7 @@
  * Between the agent's own records and the controller's protobuf messages (@mseg/proto).
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { ConnectionRecord, Mode, RuleSpec, ThreatRecord } from '@mseg/dp';
+import type { ConnectionRecord, DnsAnswerRecord, Mode, RuleSpec, ThreatRecord } from '@mseg/dp';
 import {
   Direction,
   PolicyMode,
@@ -10,6 +10,7 @@ import {
   Verdict,
   WorkloadState,
   type ConnectionSchema,
+  type DnsAnswerSchema,
   type ThreatSchema,
   type ViolationSchema,
   type WorkloadPolicy,
@@ -59,6 +60,10 @@ export function connectionToProto(c: ConnectionRecord): MessageInitShape<typeof 
     violations: c.violations,
     threatSeverity: c.threatSeverity,
   };
+}
+
+export function dnsAnswerToProto(a: DnsAnswerRecord): MessageInitShape<typeof DnsAnswerSchema> {
+  return { name: a.name, ip: a.addr };
 }
 
 export function threatToProto(t: ThreatRecord): MessageInitShape<typeof ThreatSchema> {

@@ -73,6 +73,15 @@ describe('ReportQueue', () => {
     expect(q.take('violation', 10).map((v) => v.serverPort)).toEqual([80, 81, 82, 83]);
   });
 
+  it('DNS answers are bulk: dropped before violations when full, taken oldest first', () => {
+    const q = new ReportQueue(3);
+    q.pushViolations([violation(1)]);
+    q.pushDnsAnswers([1, 2, 3].map((i) => ({ name: `n${i}.test`, addr: `10.0.0.${i}`, ttl: 60 })));
+    expect(q.dropped).toEqual({ allowed: 1, priority: 0 });
+    expect(q.take('dns', 10).map((a) => a.name)).toEqual(['n2.test', 'n3.test']);
+    expect(q.take('violation', 10)).toHaveLength(1);
+  });
+
   it('a queue full of priority records drops the oldest of those, counted apart', () => {
     const q = new ReportQueue(2);
     q.pushViolations([violation(1), violation(2), violation(3)]);

@@ -2,11 +2,12 @@
  * Reports waiting for the controller, bounded so a controller outage cannot grow the agent
  * without limit. Two lanes: the priority lane holds what an operator must see (Protect-mode
  * drops from NFLOG, connection records that were denied, violated or carried a threat, threat
- * logs); the bulk lane holds allowed-connection records. When the queue is full the oldest bulk
+ * logs); the bulk lane holds allowed-connection records and DNS answers (a name in use is
+ * resolved, and so reported, again). When the queue is full the oldest bulk
  * record is dropped first; only a queue full of priority records drops the oldest of those.
  * Every drop is counted, so the loss is reported instead of silent.
  */
-import type { ConnectionRecord, ThreatRecord } from '@mseg/dp';
+import type { ConnectionRecord, DnsAnswerRecord, ThreatRecord } from '@mseg/dp';
 
 /** A packet a Protect-mode workload's nftables table dropped (read from NFLOG). */
 export interface ViolationRecord {
@@ -25,7 +26,11 @@ export interface ViolationRecord {
   count: number;
 }
 
-export type Report = { kind: 'violation'; item: ViolationRecord } | { kind: 'connection'; item: ConnectionRecord } | { kind: 'threat'; item: ThreatRecord };
+export type Report =
+  | { kind: 'violation'; item: ViolationRecord }
+  | { kind: 'connection'; item: ConnectionRecord }
+  | { kind: 'threat'; item: ThreatRecord }
+  | { kind: 'dns'; item: DnsAnswerRecord };
 export type ReportKind = Report['kind'];
 export type ReportItem<K extends ReportKind> = Extract<Report, { kind: K }>['item'];
 
@@ -72,8 +77,12 @@ export function isFlagged(c: ConnectionRecord): boolean {
   return c.action === 'deny' || c.action === 'violate' || c.violations > 0 || c.threatSeverity > 0;
 }
 
+function isBulk(r: Report): boolean {
+  return r.kind === 'dns' || (r.kind === 'connection' && !isFlagged(r.item));
+}
+
 export interface DropCounts {
-  /** Allowed-connection records dropped to make room. */
+  /** Bulk records (allowed connections, DNS answers) dropped to make room. */
   allowed: number;
   /** Priority records dropped because the queue held nothing else. */
   priority: number;
@@ -102,12 +111,16 @@ export class ReportQueue {
         this.dropped.priority++;
       }
     }
-    if (report.kind === 'connection' && !isFlagged(report.item)) this.bulk.push(report);
+    if (isBulk(report)) this.bulk.push(report);
     else this.priority.push(report);
   }
 
   pushConnections(items: readonly ConnectionRecord[]): void {
     for (const item of items) this.push({ kind: 'connection', item });
+  }
+
+  pushDnsAnswers(items: readonly DnsAnswerRecord[]): void {
+    for (const item of items) this.push({ kind: 'dns', item });
   }
 
   pushThreats(items: readonly ThreatRecord[]): void {
@@ -125,7 +138,7 @@ export class ReportQueue {
   take<K extends ReportKind>(kind: K, max: number): ReportItem<K>[] {
     const ofKind = (r: Report) => r.kind === kind;
     const first = this.priority.take(max, ofKind);
-    const rest = first.length < max && kind === 'connection' ? this.bulk.take(max - first.length, ofKind) : [];
+    const rest = first.length < max && (kind === 'connection' || kind === 'dns') ? this.bulk.take(max - first.length, ofKind) : [];
     return [...first, ...rest].map((r) => r.item as ReportItem<K>);
   }
 }
