@@ -68,11 +68,10 @@ describe('DP supervisor with a stand-in DP', () => {
     });
     sup.setPort(7, { workloadId: 'w1', macs: ['4e:65:75:56:00:07'], ips: ['10.0.0.2'] });
     sup.setPolicy('w1', 'protect', [{ id: 3, from: ['any'], to: ['10.0.0.2'], ports: 'tcp/80', apps: ['HTTP'], action: 'allow' }], 4);
-    sup.setFqdn([{ name: 'db.example.com', ips: ['10.5.0.9'] }]);
     sup.start();
     await waitFor('connected and keepalives answered', () => received.some((m) => m.type === 'keepalive'));
     const first = sup.status().pid!;
-    expect(received.filter((m) => m.type !== 'keepalive').map((m) => m.type)).toEqual(['config', 'fqdn_set', 'port_add', 'policy_set']);
+    expect(received.filter((m) => m.type !== 'keepalive').map((m) => m.type)).toEqual(['config', 'port_add', 'policy_set']);
     await waitFor('cut routed', () => cuts.length === 1);
     expect(cuts[0]).toMatchObject({ type: 'cut', workloadId: 'w1', clientPort: 40000, serverPort: 80, ruleId: 3 });
 
@@ -83,7 +82,7 @@ describe('DP supervisor with a stand-in DP', () => {
     process.kill(first, 'SIGKILL');
     await waitFor('restarted', () => sup!.status().pid !== null && sup!.status().pid !== first && sup!.status().state === 'connected', 5000);
     await waitFor('state again', () => received.filter((m) => m.type === 'policy_set').length === 1);
-    expect(received.filter((m) => m.type !== 'keepalive').map((m) => m.type)).toEqual(['config', 'fqdn_set', 'port_add', 'port_add', 'policy_set']);
+    expect(received.filter((m) => m.type !== 'keepalive').map((m) => m.type)).toEqual(['config', 'port_add', 'port_add', 'policy_set']);
     expect(sup.status().restarts).toBe(1);
     expect(logs.some((l) => l.includes('dp exited (SIGKILL)'))).toBe(true);
   });

@@ -47,7 +47,6 @@ export interface DpStatus {
 
 type PortAdd = Extract<AgentMessage, { type: 'port_add' }>;
 type PolicySet = Extract<AgentMessage, { type: 'policy_set' }>;
-type FqdnEntry = Extract<AgentMessage, { type: 'fqdn_set' }>['entries'][number];
 
 const CONNECT_RETRY_MS = 100;
 const MAX_BACKOFF_MS = 30_000;
@@ -56,7 +55,6 @@ const STOP_GRACE_MS = 3000;
 export class DpSupervisor {
   private readonly ports = new Map<number, PortAdd>();
   private readonly policies = new Map<string, PolicySet>();
-  private fqdn: FqdnEntry[] = [];
   private child: ChildProcess | null = null;
   private sock: Socket | null = null;
   private running = false;
@@ -116,11 +114,6 @@ export class DpSupervisor {
     if (this.policies.delete(workloadId)) this.send({ type: 'policy_remove', workloadId });
   }
 
-  setFqdn(entries: FqdnEntry[]): void {
-    this.fqdn = entries;
-    this.send({ type: 'fqdn_set', entries });
-  }
-
   /** Asks the DP for its counters now (answered through onStats). */
   requestStats(): void {
     this.send({ type: 'stats' });
@@ -130,12 +123,11 @@ export class DpSupervisor {
     if (this.st.state === 'connected' && this.sock) this.sock.write(encodeFrame(msg));
   }
 
-  /** Everything the DP must know, in dependency order: config, names, ports, then policies. */
+  /** Everything the DP must know, in dependency order: config, ports, then policies (DNS names the DP learns from the traffic itself: learned-names.ts). */
   private sendAll(): void {
     const sock = this.sock!;
     const c = this.opts.config;
     if (c && (c.reportInterval !== undefined || c.statsInterval !== undefined)) sock.write(encodeFrame({ type: 'config', ...c }));
-    sock.write(encodeFrame({ type: 'fqdn_set', entries: this.fqdn }));
     for (const p of this.ports.values()) sock.write(encodeFrame(p));
     for (const p of this.policies.values()) sock.write(encodeFrame(p));
   }
