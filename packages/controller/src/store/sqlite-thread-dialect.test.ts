@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -48,6 +49,32 @@ describe.skipIf(onPostgres)('SQLite store threads', () => {
     });
     await expect(failing).rejects.toThrow(/no such table/);
     await expect.poll(async () => (await store.db.selectFrom('config').select('key').execute()).map((r) => r.key)).toEqual(['outside']);
+  });
+
+  it('an idle store left open does not keep its process alive; a call in flight does until answered', async () => {
+    // The built store in a process of its own: it writes a row, leaves the store open and ends
+    // when nothing else is left to do (before, its idle threads held it open for good).
+    const script = `
+      import { openStore } from ${JSON.stringify(join(import.meta.dirname, '../../dist/store/db.js'))};
+      const s = await openStore(undefined, process.env.MSEG_TEST_DIR);
+      await s.db.insertInto('config').values({ key: 'left-open', value: '1' }).execute();
+      console.log('wrote');`;
+    // A file, not `--input-type=module -e`: worker threads inherit the process's exec options.
+    const file = join(dir, 'left-open.mjs');
+    writeFileSync(file, script);
+    const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MSEG_TEST_DIR: join(dir, 'child') } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    const code = await Promise.race([
+      new Promise<number | null>((r) => child.once('exit', (c) => r(c))),
+      new Promise<string>((r) => setTimeout(() => r('still running after 20 s'), 20_000)),
+    ]);
+    child.kill('SIGKILL');
+    expect(code).toBe(0);
+    expect(out.trim()).toBe('wrote');
+    const check = new SQLite(join(dir, 'child', 'mseg.db'), { readonly: true });
+    expect(check.prepare("select value from config where key = 'left-open'").get()).toEqual({ value: '1' });
+    check.close();
   });
 
   it("passes a statement's SQLite error back with its code", async () => {

@@ -2,7 +2,10 @@
  * Calls into a worker thread of this package and their answers: the store's SQLite threads
  * (sqlite-worker.ts, ingest/writer-worker.ts) are driven through it. The thread starts at the
  * first call; if it dies, the calls it held fail and the next call starts a new one. An error
- * thrown in the thread comes back as an Error with its message and SQLite code.
+ * thrown in the thread comes back as an Error with its message and SQLite code. The thread keeps
+ * the process alive only while it has calls to answer or is closing, as a socket with a request in
+ * flight does: a store left open must not stop a process (a test worker, a CLI command) from
+ * ending, and a call in flight must not be cut short.
  */
 import { parentPort, Worker } from 'node:worker_threads';
 
@@ -27,6 +30,7 @@ export class ThreadRpc<Q, R> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ id, request }, transfer);
     });
@@ -38,16 +42,19 @@ export class ThreadRpc<Q, R> {
     if (!worker) return;
     this.worker = null;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.ref();
     worker.postMessage({ close: true });
     await exited;
   }
 
   private start(): Worker {
     const worker = new Worker(this.file, { workerData: this.data });
+    worker.unref();
     worker.on('message', (m: Reply<R>) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
+      if (this.pending.size === 0 && this.worker === worker) worker.unref();
       if ('result' in m) p.resolve(m.result);
       else p.reject(Object.assign(new Error(m.error.message), m.error.code === undefined ? {} : { code: m.error.code }));
     });
