@@ -55,3 +55,30 @@ describe('sliced connection reports', () => {
     for (let i = 0; i < 100; i++) expect(clients.has(`10.1.0.${i}`)).toBe(true);
   });
 });
+
+describe('a session whose application is being decided at a report', () => {
+  it('waits for the decision: one record, labelled, not an "unknown" one beside it', () => {
+    const got: ConnectionRecord[] = [];
+    const dp = new DataPlane({ sessions: 4096, onConnections: (b) => got.push(...b) });
+    const tcp = (src: string, dst: string, sport: number, dport: number, flags: string, seq: number, ack: number, payload: string | undefined, ts: number): void => {
+      const f = buildFrame({ src, dst, proto: 'tcp', sport, dport, flags, seq, ack, ...(payload === undefined ? {} : { payload }) });
+      dp.handleFrame(LinkType.ETHERNET, f, 0, f.length, f.length, ts, 0);
+    };
+    const c = '10.2.0.2';
+    const s = '10.2.0.3';
+    udpPair(dp, 1, 1000);
+    // Answered just before the report, its first bytes not yet seen by DPI.
+    tcp(c, s, 41000, 80, 'S', 100, 0, undefined, 1004.5);
+    tcp(s, c, 80, 41000, 'SA', 500, 101, undefined, 1004.5);
+    tcp(c, s, 41000, 80, 'A', 101, 501, undefined, 1004.6);
+    udpPair(dp, 2, 1005.2);
+    expect(got.filter((r) => r.serverPort === 80)).toEqual([]);
+    const req = 'GET / HTTP/1.1\r\nHost: s\r\n\r\n';
+    tcp(c, s, 41000, 80, 'PA', 101, 501, req, 1005.5);
+    tcp(s, c, 80, 41000, 'PA', 501, 101 + req.length, 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 1005.6);
+    udpPair(dp, 3, 1010.5);
+    const http = got.filter((r) => r.serverPort === 80);
+    expect(http).toHaveLength(1);
+    expect(http[0]).toMatchObject({ app: 'HTTP', sessions: 1, packetsToServer: 3, packetsToClient: 2 });
+  });
+});

@@ -494,7 +494,7 @@ export class DataPlane {
 
   private endSession(row: number, why: 'idle' | 'evicted' | 'flush'): void {
     const t = this.table;
-    this.collect(row);
+    this.collect(row, true);
     const h = t.dpi[row];
     if (h >= 0) {
       const meta = this.dpi.close(h);
@@ -506,12 +506,17 @@ export class DataPlane {
   }
 
   /** Adds a row's unreported delta to the pending connection batch, if it is worth reporting. */
-  private collect(row: number): void {
+  private collect(row: number, ending = false): void {
     const t = this.table;
     const fl = t.flags[row];
     if ((fl & F.dirty) === 0) return;
     const violated = t.action[row] === Action.deny || t.action[row] === Action.violate;
     if ((fl & F.answered) === 0 && !violated && t.threatSev[row] === 0) return;
+    // While DPI has not decided a young session's application, its delta waits (at most one
+    // interval, never at its end): reported now, its first packets would stand as a separate
+    // "unknown" record, with the verdict of before its policy arrived, beside the rest of the
+    // same connection.
+    if (!ending && (fl & F.dpiDone) === 0 && t.app[row] === APP_UNKNOWN && this.lastTs - t.firstSeen[row] < this.reportInterval) return;
     t.client(row, this.wA);
     const sp = t.server(row, this.wB);
     const workloadId = this.workloadOf(row);
