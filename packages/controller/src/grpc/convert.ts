@@ -4,7 +4,7 @@
  * Enum values an agent left unspecified are refused with the field named.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { ConnectionRecord, DirectionName, RuleSpec, SeverityName, ThreatRecord } from '@mseg/dp';
+import type { DirectionName, RuleSpec, SeverityName, ThreatRecord } from '@mseg/dp';
 import { Severity } from '@mseg/dp';
 import {
   Direction,
@@ -12,7 +12,6 @@ import {
   RuleAction,
   Verdict,
   WorkloadState,
-  type Connection,
   type Threat,
   type Violation,
   type Workload,
@@ -33,12 +32,6 @@ const DIRECTIONS: Record<number, DirectionName> = {
   [Direction.EGRESS]: 'egress',
 };
 
-const VERDICTS: Record<number, 'allow' | 'deny' | 'violate'> = {
-  [Verdict.ALLOW]: 'allow',
-  [Verdict.DENY]: 'deny',
-  [Verdict.VIOLATE]: 'violate',
-};
-
 function bad(field: string, message: string): MsegError {
   return new MsegError('MSEG_ERR_VALIDATION', `${field}: ${message}`, field);
 }
@@ -55,31 +48,6 @@ export function workloadFromProto(w: Workload, i: number): ReportedWorkload {
     interfaces: w.interfaces.map((f) => ({ name: f.name, mac: f.mac, ips: [...f.ips] })),
     state,
     reason: w.reason,
-  };
-}
-
-export function connectionFromProto(c: Connection, i: number): ConnectionRecord {
-  const action = VERDICTS[c.action];
-  if (!action) throw bad(`connections[${i}].action`, 'must be allow, deny or violate');
-  return {
-    workloadId: c.workloadId,
-    client: c.client,
-    server: c.server,
-    serverPort: c.serverPort,
-    proto: c.proto,
-    app: c.app,
-    direction: DIRECTIONS[c.direction] ?? 'none',
-    ruleId: c.ruleId,
-    action,
-    bytesToServer: Number(c.bytesToServer),
-    bytesToClient: Number(c.bytesToClient),
-    packetsToServer: Number(c.packetsToServer),
-    packetsToClient: Number(c.packetsToClient),
-    sessions: c.sessions,
-    firstSeen: c.firstSeen,
-    lastSeen: c.lastSeen,
-    violations: c.violations,
-    threatSeverity: c.threatSeverity,
   };
 }
 

@@ -7,12 +7,11 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { AgentService } from '@mseg/proto';
 import { REPORT_INTERVAL_SECONDS, markOfflineAgents } from '../ingest/agents.js';
 import type { Context } from '../server/context.js';
 import { authInterceptor, errorInterceptor } from './auth.js';
 import { ensureJoinToken } from './join-token.js';
-import { agentService } from './service.js';
+import { routeAgentService } from './service.js';
 
 export interface GrpcServer {
   port: number;
@@ -35,7 +34,7 @@ export async function startGrpcServer(ctx: Context): Promise<GrpcServer> {
     shutdownSignal: shutdown.signal,
     // First listed runs outermost: auth failures are mapped to gRPC codes too.
     interceptors: [errorInterceptor(ctx), authInterceptor(ctx)],
-    routes: (router) => router.service(AgentService, agentService(ctx, joinToken)),
+    routes: (router) => routeAgentService(router, ctx, joinToken),
   });
   const server = http2.createServer(handler);
   const sessions = new Set<http2.Http2Session>();

@@ -2,8 +2,9 @@
  * AgentService: what each RPC does with the store. Authentication is the interceptor's job
  * (auth.ts); this file maps messages to ingest calls and answers only after they committed.
  */
-import type { ServiceImpl } from '@connectrpc/connect';
-import { AgentService } from '@mseg/proto';
+import type { ConnectRouter, MethodImpl, ServiceImpl } from '@connectrpc/connect';
+import type { DescMethodUnary } from '@bufbuild/protobuf';
+import { AgentService, ReportConnectionsRequestEncodedSchema, type ReportConnectionsResponseSchema } from '@mseg/proto';
 import { MsegError } from '../errors.js';
 import { REPORT_INTERVAL_SECONDS, recordHeartbeat, registerAgent } from '../ingest/agents.js';
 import { ingestConnections, type ReportId } from '../ingest/connections.js';
@@ -13,7 +14,8 @@ import { ingestWorkloads } from '../ingest/workloads.js';
 import { currentRevision } from '../policy/revision.js';
 import type { Context } from '../server/context.js';
 import { callerAgent } from './auth.js';
-import { connectionFromProto, threatFromProto, violationFromProto, workloadFromProto } from './convert.js';
+import { decodeConnection } from './connection-wire.js';
+import { threatFromProto, violationFromProto, workloadFromProto } from './convert.js';
 import { joinTokenMatches } from './join-token.js';
 import { watchPolicy } from './watch.js';
 
@@ -61,7 +63,32 @@ function batches(ctx: Context) {
   };
 }
 
-export function agentService(ctx: Context, joinToken: string): Partial<ServiceImpl<typeof AgentService>> {
+/**
+ * ReportConnections as the controller reads it: the same method (path, response), its request
+ * read as ReportConnectionsRequestEncoded, whose connections connection-wire.ts decodes.
+ */
+export const reportConnectionsEncoded: DescMethodUnary<typeof ReportConnectionsRequestEncodedSchema, typeof ReportConnectionsResponseSchema> = {
+  ...AgentService.method.reportConnections,
+  input: ReportConnectionsRequestEncodedSchema,
+};
+
+type AgentServiceImpl = Omit<ServiceImpl<typeof AgentService>, 'reportConnections'> & { reportConnections: MethodImpl<typeof reportConnectionsEncoded> };
+
+/** Adds every AgentService method to the router, ReportConnections through its encoded view. */
+export function routeAgentService(router: ConnectRouter, ctx: Context, joinToken: string): ConnectRouter {
+  const impl = agentService(ctx, joinToken);
+  const m = AgentService.method;
+  return router
+    .rpc(m.register, impl.register)
+    .rpc(m.heartbeat, impl.heartbeat)
+    .rpc(m.reportWorkloads, impl.reportWorkloads)
+    .rpc(reportConnectionsEncoded, impl.reportConnections)
+    .rpc(m.reportThreats, impl.reportThreats)
+    .rpc(m.reportViolations, impl.reportViolations)
+    .rpc(m.watchPolicy, impl.watchPolicy);
+}
+
+function agentService(ctx: Context, joinToken: string): AgentServiceImpl {
   const onceper = batches(ctx);
   return {
     async register(req) {
@@ -106,7 +133,7 @@ export function agentService(ctx: Context, joinToken: string): Partial<ServiceIm
     async reportConnections(req, call) {
       const agent = callerAgent(call.values);
       checkBatch(req.batchId, req.connections.length + req.dnsAnswers.length, 'connections');
-      const items = req.connections.map(connectionFromProto);
+      const items = req.connections.map(decodeConnection);
       const dns = req.dnsAnswers.map((a) => ({ name: a.name, ip: a.ip }));
       const duplicate = await onceper(agent.id, req.batchId, (report) => ingestConnections(ctx, agent.id, agent.host, items, dns, report));
       return { duplicate };

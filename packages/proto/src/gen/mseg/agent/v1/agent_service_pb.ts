@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mseg/agent/v1/agent_service.proto.
  */
 export const file_mseg_agent_v1_agent_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFtc2VnL2FnZW50L3YxL2FnZW50X3NlcnZpY2UucHJvdG8SDW1zZWcuYWdlbnQudjEiZQoPUmVnaXN0ZXJSZXF1ZXN0EhIKCmpvaW5fdG9rZW4YASABKAkSDAoEaG9zdBgCIAEoCRIVCg1hZ2VudF92ZXJzaW9uGAMgASgJEhkKEXByZXZpb3VzX2FnZW50X2lkGAQgASgJIlkKEFJlZ2lzdGVyUmVzcG9uc2USEAoIYWdlbnRfaWQYASABKAkSEgoKY3JlZGVudGlhbBgCIAEoCRIfChdyZXBvcnRfaW50ZXJ2YWxfc2Vjb25kcxgDIAEoDSJmCg9EYXRhUGxhbmVTdGF0dXMSDwoHcnVubmluZxgBIAEoCBIQCghyZXN0YXJ0cxgCIAEoDRIPCgdwYWNrZXRzGAMgASgEEg0KBWRyb3BzGAQgASgEEhAKCHNlc3Npb25zGAUgASgEIqEBChBIZWFydGJlYXRSZXF1ZXN0EhcKD3BvbGljeV9yZXZpc2lvbhgBIAEoBBIRCgl3b3JrbG9hZHMYAiABKA0SGwoTcHJvdGVjdGVkX3dvcmtsb2FkcxgDIAEoDRIyCgpkYXRhX3BsYW5lGAQgASgLMh4ubXNlZy5hZ2VudC52MS5EYXRhUGxhbmVTdGF0dXMSEAoIcHJvYmxlbXMYBSADKAkiTQoRSGVhcnRiZWF0UmVzcG9uc2USHwoXcmVwb3J0X2ludGVydmFsX3NlY29uZHMYASABKA0SFwoPcG9saWN5X3JldmlzaW9uGAIgASgEImcKFlJlcG9ydFdvcmtsb2Fkc1JlcXVlc3QSDAoEZnVsbBgBIAEoCBIqCgl3b3JrbG9hZHMYAiADKAsyFy5tc2VnLmFnZW50LnYxLldvcmtsb2FkEhMKC3JlbW92ZWRfaWRzGAMgAygJIioKF1JlcG9ydFdvcmtsb2Fkc1Jlc3BvbnNlEg8KB2NoYW5nZWQYASABKA0iiwEKGFJlcG9ydENvbm5lY3Rpb25zUmVxdWVzdBIQCghiYXRjaF9pZBgBIAEoCRIuCgtjb25uZWN0aW9ucxgCIAMoCzIZLm1zZWcuYWdlbnQudjEuQ29ubmVjdGlvbhItCgtkbnNfYW5zd2VycxgDIAMoCzIYLm1zZWcuYWdlbnQudjEuRG5zQW5zd2VyIi4KGVJlcG9ydENvbm5lY3Rpb25zUmVzcG9uc2USEQoJZHVwbGljYXRlGAEgASgIIlAKFFJlcG9ydFRocmVhdHNSZXF1ZXN0EhAKCGJhdGNoX2lkGAEgASgJEiYKB3RocmVhdHMYAiADKAsyFS5tc2VnLmFnZW50LnYxLlRocmVhdCIqChVSZXBvcnRUaHJlYXRzUmVzcG9uc2USEQoJZHVwbGljYXRlGAEgASgIIlkKF1JlcG9ydFZpb2xhdGlvbnNSZXF1ZXN0EhAKCGJhdGNoX2lkGAEgASgJEiwKCnZpb2xhdGlvbnMYAiADKAsyGC5tc2VnLmFnZW50LnYxLlZpb2xhdGlvbiItChhSZXBvcnRWaW9sYXRpb25zUmVzcG9uc2USEQoJZHVwbGljYXRlGAEgASgIIjgKEldhdGNoUG9saWN5UmVxdWVzdBIQCghhZ2VudF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBCKEAQoTV2F0Y2hQb2xpY3lSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBBIMCgRmdWxsGAIgASgIEi8KCHBvbGljaWVzGAMgAygLMh0ubXNlZy5hZ2VudC52MS5Xb3JrbG9hZFBvbGljeRIcChRyZW1vdmVkX3dvcmtsb2FkX2lkcxgEIAMoCTKOBQoMQWdlbnRTZXJ2aWNlEksKCFJlZ2lzdGVyEh4ubXNlZy5hZ2VudC52MS5SZWdpc3RlclJlcXVlc3QaHy5tc2VnLmFnZW50LnYxLlJlZ2lzdGVyUmVzcG9uc2USTgoJSGVhcnRiZWF0Eh8ubXNlZy5hZ2VudC52MS5IZWFydGJlYXRSZXF1ZXN0GiAubXNlZy5hZ2VudC52MS5IZWFydGJlYXRSZXNwb25zZRJgCg9SZXBvcnRXb3JrbG9hZHMSJS5tc2VnLmFnZW50LnYxLlJlcG9ydFdvcmtsb2Fkc1JlcXVlc3QaJi5tc2VnLmFnZW50LnYxLlJlcG9ydFdvcmtsb2Fkc1Jlc3BvbnNlEmYKEVJlcG9ydENvbm5lY3Rpb25zEicubXNlZy5hZ2VudC52MS5SZXBvcnRDb25uZWN0aW9uc1JlcXVlc3QaKC5tc2VnLmFnZW50LnYxLlJlcG9ydENvbm5lY3Rpb25zUmVzcG9uc2USWgoNUmVwb3J0VGhyZWF0cxIjLm1zZWcuYWdlbnQudjEuUmVwb3J0VGhyZWF0c1JlcXVlc3QaJC5tc2VnLmFnZW50LnYxLlJlcG9ydFRocmVhdHNSZXNwb25zZRJjChBSZXBvcnRWaW9sYXRpb25zEiYubXNlZy5hZ2VudC52MS5SZXBvcnRWaW9sYXRpb25zUmVxdWVzdBonLm1zZWcuYWdlbnQudjEuUmVwb3J0VmlvbGF0aW9uc1Jlc3BvbnNlElYKC1dhdGNoUG9saWN5EiEubXNlZy5hZ2VudC52MS5XYXRjaFBvbGljeVJlcXVlc3QaIi5tc2VnLmFnZW50LnYxLldhdGNoUG9saWN5UmVzcG9uc2UwAWIGcHJvdG8z", [file_mseg_agent_v1_policy, file_mseg_agent_v1_report, file_mseg_agent_v1_workload]);
+  fileDesc("CiFtc2VnL2FnZW50L3YxL2FnZW50X3NlcnZpY2UucHJvdG8SDW1zZWcuYWdlbnQudjEiZQoPUmVnaXN0ZXJSZXF1ZXN0EhIKCmpvaW5fdG9rZW4YASABKAkSDAoEaG9zdBgCIAEoCRIVCg1hZ2VudF92ZXJzaW9uGAMgASgJEhkKEXByZXZpb3VzX2FnZW50X2lkGAQgASgJIlkKEFJlZ2lzdGVyUmVzcG9uc2USEAoIYWdlbnRfaWQYASABKAkSEgoKY3JlZGVudGlhbBgCIAEoCRIfChdyZXBvcnRfaW50ZXJ2YWxfc2Vjb25kcxgDIAEoDSJmCg9EYXRhUGxhbmVTdGF0dXMSDwoHcnVubmluZxgBIAEoCBIQCghyZXN0YXJ0cxgCIAEoDRIPCgdwYWNrZXRzGAMgASgEEg0KBWRyb3BzGAQgASgEEhAKCHNlc3Npb25zGAUgASgEIqEBChBIZWFydGJlYXRSZXF1ZXN0EhcKD3BvbGljeV9yZXZpc2lvbhgBIAEoBBIRCgl3b3JrbG9hZHMYAiABKA0SGwoTcHJvdGVjdGVkX3dvcmtsb2FkcxgDIAEoDRIyCgpkYXRhX3BsYW5lGAQgASgLMh4ubXNlZy5hZ2VudC52MS5EYXRhUGxhbmVTdGF0dXMSEAoIcHJvYmxlbXMYBSADKAkiTQoRSGVhcnRiZWF0UmVzcG9uc2USHwoXcmVwb3J0X2ludGVydmFsX3NlY29uZHMYASABKA0SFwoPcG9saWN5X3JldmlzaW9uGAIgASgEImcKFlJlcG9ydFdvcmtsb2Fkc1JlcXVlc3QSDAoEZnVsbBgBIAEoCBIqCgl3b3JrbG9hZHMYAiADKAsyFy5tc2VnLmFnZW50LnYxLldvcmtsb2FkEhMKC3JlbW92ZWRfaWRzGAMgAygJIioKF1JlcG9ydFdvcmtsb2Fkc1Jlc3BvbnNlEg8KB2NoYW5nZWQYASABKA0iiwEKGFJlcG9ydENvbm5lY3Rpb25zUmVxdWVzdBIQCghiYXRjaF9pZBgBIAEoCRIuCgtjb25uZWN0aW9ucxgCIAMoCzIZLm1zZWcuYWdlbnQudjEuQ29ubmVjdGlvbhItCgtkbnNfYW5zd2VycxgDIAMoCzIYLm1zZWcuYWdlbnQudjEuRG5zQW5zd2VyIncKH1JlcG9ydENvbm5lY3Rpb25zUmVxdWVzdEVuY29kZWQSEAoIYmF0Y2hfaWQYASABKAkSEwoLY29ubmVjdGlvbnMYAiADKAwSLQoLZG5zX2Fuc3dlcnMYAyADKAsyGC5tc2VnLmFnZW50LnYxLkRuc0Fuc3dlciIuChlSZXBvcnRDb25uZWN0aW9uc1Jlc3BvbnNlEhEKCWR1cGxpY2F0ZRgBIAEoCCJQChRSZXBvcnRUaHJlYXRzUmVxdWVzdBIQCghiYXRjaF9pZBgBIAEoCRImCgd0aHJlYXRzGAIgAygLMhUubXNlZy5hZ2VudC52MS5UaHJlYXQiKgoVUmVwb3J0VGhyZWF0c1Jlc3BvbnNlEhEKCWR1cGxpY2F0ZRgBIAEoCCJZChdSZXBvcnRWaW9sYXRpb25zUmVxdWVzdBIQCghiYXRjaF9pZBgBIAEoCRIsCgp2aW9sYXRpb25zGAIgAygLMhgubXNlZy5hZ2VudC52MS5WaW9sYXRpb24iLQoYUmVwb3J0VmlvbGF0aW9uc1Jlc3BvbnNlEhEKCWR1cGxpY2F0ZRgBIAEoCCI4ChJXYXRjaFBvbGljeVJlcXVlc3QSEAoIYWdlbnRfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAQihAEKE1dhdGNoUG9saWN5UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQSDAoEZnVsbBgCIAEoCBIvCghwb2xpY2llcxgDIAMoCzIdLm1zZWcuYWdlbnQudjEuV29ya2xvYWRQb2xpY3kSHAoUcmVtb3ZlZF93b3JrbG9hZF9pZHMYBCADKAkyjgUKDEFnZW50U2VydmljZRJLCghSZWdpc3RlchIeLm1zZWcuYWdlbnQudjEuUmVnaXN0ZXJSZXF1ZXN0Gh8ubXNlZy5hZ2VudC52MS5SZWdpc3RlclJlc3BvbnNlEk4KCUhlYXJ0YmVhdBIfLm1zZWcuYWdlbnQudjEuSGVhcnRiZWF0UmVxdWVzdBogLm1zZWcuYWdlbnQudjEuSGVhcnRiZWF0UmVzcG9uc2USYAoPUmVwb3J0V29ya2xvYWRzEiUubXNlZy5hZ2VudC52MS5SZXBvcnRXb3JrbG9hZHNSZXF1ZXN0GiYubXNlZy5hZ2VudC52MS5SZXBvcnRXb3JrbG9hZHNSZXNwb25zZRJmChFSZXBvcnRDb25uZWN0aW9ucxInLm1zZWcuYWdlbnQudjEuUmVwb3J0Q29ubmVjdGlvbnNSZXF1ZXN0GigubXNlZy5hZ2VudC52MS5SZXBvcnRDb25uZWN0aW9uc1Jlc3BvbnNlEloKDVJlcG9ydFRocmVhdHMSIy5tc2VnLmFnZW50LnYxLlJlcG9ydFRocmVhdHNSZXF1ZXN0GiQubXNlZy5hZ2VudC52MS5SZXBvcnRUaHJlYXRzUmVzcG9uc2USYwoQUmVwb3J0VmlvbGF0aW9ucxImLm1zZWcuYWdlbnQudjEuUmVwb3J0VmlvbGF0aW9uc1JlcXVlc3QaJy5tc2VnLmFnZW50LnYxLlJlcG9ydFZpb2xhdGlvbnNSZXNwb25zZRJWCgtXYXRjaFBvbGljeRIhLm1zZWcuYWdlbnQudjEuV2F0Y2hQb2xpY3lSZXF1ZXN0GiIubXNlZy5hZ2VudC52MS5XYXRjaFBvbGljeVJlc3BvbnNlMAFiBnByb3RvMw", [file_mseg_agent_v1_policy, file_mseg_agent_v1_report, file_mseg_agent_v1_workload]);
 
 /**
  * @generated from message mseg.agent.v1.RegisterRequest
@@ -274,6 +274,39 @@ export const ReportConnectionsRequestSchema: GenMessage<ReportConnectionsRequest
   messageDesc(file_mseg_agent_v1_agent_service, 7);
 
 /**
+ * How the controller reads ReportConnectionsRequest: the same bytes on the wire (a message field
+ * and a bytes field share their encoding), with each connection left encoded. Connection records
+ * are ingest's hot path (tens of thousands a second): the controller decodes them itself, straight
+ * into its own records, instead of through an intermediate message with 64-bit integer objects.
+ * Agents keep sending ReportConnectionsRequest.
+ *
+ * @generated from message mseg.agent.v1.ReportConnectionsRequestEncoded
+ */
+export type ReportConnectionsRequestEncoded = Message<"mseg.agent.v1.ReportConnectionsRequestEncoded"> & {
+  /**
+   * @generated from field: string batch_id = 1;
+   */
+  batchId: string;
+
+  /**
+   * @generated from field: repeated bytes connections = 2;
+   */
+  connections: Uint8Array[];
+
+  /**
+   * @generated from field: repeated mseg.agent.v1.DnsAnswer dns_answers = 3;
+   */
+  dnsAnswers: DnsAnswer[];
+};
+
+/**
+ * Describes the message mseg.agent.v1.ReportConnectionsRequestEncoded.
+ * Use `create(ReportConnectionsRequestEncodedSchema)` to create a new message.
+ */
+export const ReportConnectionsRequestEncodedSchema: GenMessage<ReportConnectionsRequestEncoded> = /*@__PURE__*/
+  messageDesc(file_mseg_agent_v1_agent_service, 8);
+
+/**
  * @generated from message mseg.agent.v1.ReportConnectionsResponse
  */
 export type ReportConnectionsResponse = Message<"mseg.agent.v1.ReportConnectionsResponse"> & {
@@ -290,7 +323,7 @@ export type ReportConnectionsResponse = Message<"mseg.agent.v1.ReportConnections
  * Use `create(ReportConnectionsResponseSchema)` to create a new message.
  */
 export const ReportConnectionsResponseSchema: GenMessage<ReportConnectionsResponse> = /*@__PURE__*/
-  messageDesc(file_mseg_agent_v1_agent_service, 8);
+  messageDesc(file_mseg_agent_v1_agent_service, 9);
 
 /**
  * @generated from message mseg.agent.v1.ReportThreatsRequest
@@ -312,7 +345,7 @@ export type ReportThreatsRequest = Message<"mseg.agent.v1.ReportThreatsRequest">
  * Use `create(ReportThreatsRequestSchema)` to create a new message.
  */
 export const ReportThreatsRequestSchema: GenMessage<ReportThreatsRequest> = /*@__PURE__*/
-  messageDesc(file_mseg_agent_v1_agent_service, 9);
+  messageDesc(file_mseg_agent_v1_agent_service, 10);
 
 /**
  * @generated from message mseg.agent.v1.ReportThreatsResponse
@@ -329,7 +362,7 @@ export type ReportThreatsResponse = Message<"mseg.agent.v1.ReportThreatsResponse
  * Use `create(ReportThreatsResponseSchema)` to create a new message.
  */
 export const ReportThreatsResponseSchema: GenMessage<ReportThreatsResponse> = /*@__PURE__*/
-  messageDesc(file_mseg_agent_v1_agent_service, 10);
+  messageDesc(file_mseg_agent_v1_agent_service, 11);
 
 /**
  * @generated from message mseg.agent.v1.ReportViolationsRequest
@@ -351,7 +384,7 @@ export type ReportViolationsRequest = Message<"mseg.agent.v1.ReportViolationsReq
  * Use `create(ReportViolationsRequestSchema)` to create a new message.
  */
 export const ReportViolationsRequestSchema: GenMessage<ReportViolationsRequest> = /*@__PURE__*/
-  messageDesc(file_mseg_agent_v1_agent_service, 11);
+  messageDesc(file_mseg_agent_v1_agent_service, 12);
 
 /**
  * @generated from message mseg.agent.v1.ReportViolationsResponse
@@ -368,7 +401,7 @@ export type ReportViolationsResponse = Message<"mseg.agent.v1.ReportViolationsRe
  * Use `create(ReportViolationsResponseSchema)` to create a new message.
  */
 export const ReportViolationsResponseSchema: GenMessage<ReportViolationsResponse> = /*@__PURE__*/
-  messageDesc(file_mseg_agent_v1_agent_service, 12);
+  messageDesc(file_mseg_agent_v1_agent_service, 13);
 
 /**
  * @generated from message mseg.agent.v1.WatchPolicyRequest
@@ -392,7 +425,7 @@ export type WatchPolicyRequest = Message<"mseg.agent.v1.WatchPolicyRequest"> & {
  * Use `create(WatchPolicyRequestSchema)` to create a new message.
  */
 export const WatchPolicyRequestSchema: GenMessage<WatchPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_mseg_agent_v1_agent_service, 13);
+  messageDesc(file_mseg_agent_v1_agent_service, 14);
 
 /**
  * @generated from message mseg.agent.v1.WatchPolicyResponse
@@ -430,7 +463,7 @@ export type WatchPolicyResponse = Message<"mseg.agent.v1.WatchPolicyResponse"> &
  * Use `create(WatchPolicyResponseSchema)` to create a new message.
  */
 export const WatchPolicyResponseSchema: GenMessage<WatchPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_mseg_agent_v1_agent_service, 14);
+  messageDesc(file_mseg_agent_v1_agent_service, 15);
 
 /**
  * The controller's API for agents. The agent dials the controller. Every call but Register
