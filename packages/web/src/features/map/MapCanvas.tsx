@@ -21,6 +21,8 @@ interface Props {
   onSelectEdge(edge: ViewEdge | null): void;
   /** Accessible summary, e.g. "Network map: 12 nodes, 20 connections". */
   label: string;
+  /** A new value fits the view to the next scene once its layout settles (after a roll-up or expand of all groups). */
+  fitKey?: number;
   ref?: Ref<MapCanvasHandle>;
 }
 
@@ -42,12 +44,13 @@ const LARGE_NODES = 500;
 /** A pointer that moves less than this between down and up is a click, not a pan. */
 const CLICK_SLOP = 4;
 
-export function MapCanvas({ scene, selectedNode, selectedEdge, onSelectNode, onSelectEdge, label, ref }: Props) {
+export function MapCanvas({ scene, selectedNode, selectedEdge, onSelectNode, onSelectEdge, label, fitKey = 0, ref }: Props) {
   const wrapRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const rendererRef = useRef<MapRenderer | null>(null);
   const layoutRef = useRef<MapLayout | null>(null);
   const fittedRef = useRef(false);
+  const fitKeyRef = useRef(fitKey);
   const handlers = useRef({ onSelectNode, onSelectEdge });
   handlers.current = { onSelectNode, onSelectEdge };
 
@@ -140,6 +143,10 @@ export function MapCanvas({ scene, selectedNode, selectedEdge, onSelectNode, onS
     const renderer = rendererRef.current;
     const layout = layoutRef.current;
     if (!renderer || !layout) return;
+    if (fitKeyRef.current !== fitKey) {
+      fitKeyRef.current = fitKey;
+      fittedRef.current = false;
+    }
     layout.start(scene.nodes, scene.edges);
     renderer.setScene(scene);
     renderer.beforeFrame = () => {
@@ -157,7 +164,7 @@ export function MapCanvas({ scene, selectedNode, selectedEdge, onSelectNode, onS
       fittedRef.current = scene.nodes.length > 0;
     }
     renderer.requestDraw();
-  }, [scene]);
+  }, [scene, fitKey]);
 
   useEffect(() => {
     const renderer = rendererRef.current;

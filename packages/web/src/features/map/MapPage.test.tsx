@@ -51,6 +51,27 @@ describe('Network map page', () => {
     await summary(3, 3);
   });
 
+  it('when every group is shown as workloads then the view fits the larger map', async () => {
+    // jsdom lays nothing out: give the map's box a size so the view has something to fit into.
+    const box = { clientWidth: 800, clientHeight: 600 };
+    const saved = Object.keys(box).map((k) => [k, Object.getOwnPropertyDescriptor(HTMLElement.prototype, k)] as const);
+    for (const [k, v] of Object.entries(box)) Object.defineProperty(HTMLElement.prototype, k, { configurable: true, get: () => v });
+    try {
+      const nodes = Array.from({ length: 501 }, (_, i) => node(`w-${i}`, `svc.s${i % 3}`));
+      serve([graph(nodes, nodes.slice(1).map((n, i) => edge(nodes[i].id, n.id)))]);
+      const user = userEvent.setup();
+      renderApp('/map', { role: 'reader' });
+      const canvas = await summary(3, 3);
+      await expect.poll(() => canvas.dataset.fitZoom, { timeout: 10_000 }).toBeDefined();
+      const rolledUp = Number(canvas.dataset.fitZoom);
+      await user.click(screen.getByRole('button', { name: 'Show workloads' }));
+      await summary(501, 500);
+      await expect.poll(() => Number(canvas.dataset.fitZoom), { timeout: 20_000 }).toBeLessThan(rolledUp / 4);
+    } finally {
+      for (const [k, d] of saved) if (d) Object.defineProperty(HTMLElement.prototype, k, d);
+    }
+  });
+
   it('in the live window new connection data reloads the graph', async () => {
     const grown = graph([...small.nodes, node('cache-1', 'svc.cache')], [...small.edges, edge('web-1', 'cache-1', { ports: ['tcp/6379'] })]);
     const queries = serve([small, grown]);

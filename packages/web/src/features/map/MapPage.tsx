@@ -28,6 +28,12 @@ export function MapPage() {
   const [collapsed, setCollapsed] = useState<Set<string> | null>(null);
   const [selected, setSelected] = useState<{ node: ViewNode | null; edge: ViewEdge | null }>({ node: null, edge: null });
   const [search, setSearch] = useState('');
+  // Rolling all groups up or out changes the map's extent: the view fits the new one.
+  const [fitKey, setFitKey] = useState(0);
+  const rollAll = (groupsRolled: string[]) => {
+    setCollapsed(new Set(groupsRolled));
+    setFitKey((k) => k + 1);
+  };
   const canvas = useRef<MapCanvasHandle>(null);
   const graph = useGraph(window);
 
@@ -107,8 +113,8 @@ export function MapPage() {
             placeholder={t('map.search')}
             aria-label={t('map.search')}
           />
-          <Button onClick={() => setCollapsed(new Set(groups))}>{t('map.collapseAll')}</Button>
-          <Button onClick={() => setCollapsed(new Set())}>{t('map.expandAll')}</Button>
+          <Button onClick={() => rollAll(groups)}>{t('map.collapseAll')}</Button>
+          <Button onClick={() => rollAll([])}>{t('map.expandAll')}</Button>
           <Button onClick={() => canvas.current?.fit()}>{t('map.fit')}</Button>
         </Flex>
       </Card>
@@ -122,6 +128,7 @@ export function MapPage() {
             onSelectNode={(n) => setSelected({ node: n, edge: null })}
             onSelectEdge={(e) => setSelected({ node: null, edge: e })}
             label={t('map.summary', { nodes: scene.nodes.length, edges: scene.edges.length })}
+            fitKey={fitKey}
           />
         )}
         {scene && scene.nodes.length === 0 && (

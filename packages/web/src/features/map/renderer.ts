@@ -185,6 +185,8 @@ export class MapRenderer {
     // At most 2x: a few nodes should not fill the screen.
     const k = Math.min(2, Math.max(0.02, Math.min((this.width - 2 * padding) / Math.max(1, x1 - x0), (this.height - 2 * padding) / Math.max(1, y1 - y0))));
     this.transform = { k, x: this.width / 2 - k * (x0 + x1) / 2, y: this.height / 2 - k * (y0 + y1) / 2 };
+    // The zoom a fit chose, for tests and the bench to read off the canvas.
+    this.canvas.dataset.fitZoom = k.toFixed(3);
     this.requestDraw();
   }
 
