@@ -24,11 +24,20 @@ export function hashUnit(s: string): number {
   return (h >>> 0) / 4294967296;
 }
 
+/**
+ * Storage writes wait this long for more changes: a drag moves a node on every pointer event, and
+ * each write serializes every remembered position.
+ */
+export const WRITE_DELAY_MS = 300;
+
 export class PositionStore {
   private readonly positions = new Map<string, Point>();
+  private writeTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly storage: Storage | null) {
     if (!storage) return;
+    // A page left right after a drag still keeps it.
+    if (typeof window !== 'undefined') window.addEventListener('pagehide', () => this.flush());
     try {
       const saved = JSON.parse(storage.getItem(STORAGE_KEY) ?? '{}') as Record<string, [number, number]>;
       for (const [id, [x, y]] of Object.entries(saved)) if (Number.isFinite(x) && Number.isFinite(y)) this.positions.set(id, { x, y });
@@ -41,8 +50,17 @@ export class PositionStore {
     return this.positions.get(id);
   }
 
+  /** Remembers the nodes' positions now; storage gets them at most WRITE_DELAY_MS later. */
   save(nodes: readonly ViewNode[]): void {
     for (const n of nodes) this.positions.set(n.id, { x: n.x, y: n.y });
+    if (!this.storage || this.writeTimer) return;
+    this.writeTimer = setTimeout(() => this.flush(), WRITE_DELAY_MS);
+  }
+
+  /** Writes the remembered positions to storage now. */
+  flush(): void {
+    if (this.writeTimer) clearTimeout(this.writeTimer);
+    this.writeTimer = null;
     if (!this.storage) return;
     const out: Record<string, [number, number]> = {};
     for (const [id, p] of this.positions) out[id] = [Math.round(p.x * 10) / 10, Math.round(p.y * 10) / 10];
