@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import { startRollup } from '../ingest/rollup.js';
 import type { ApiPlugin } from './index.js';
-import { inSegments, segmentsFor, timeRange, Verdict } from './conversation-query.js';
+import { inSegmentsFor, segmentsFor, timeRange, Verdict } from './conversation-query.js';
 import { ErrorResponses, PageOf } from './schemas/common.js';
 import { emptyPage, Endpoint, Flow, LogQuery, resolveEndpoints } from './schemas/log-query.js';
 
@@ -59,9 +59,7 @@ const connections: ApiPlugin = async (app, { ctx }) => {
       const ends = await resolveEndpoints(ctx, req.query, ['from', 'to']);
       if (!ends) return emptyPage(req.query);
 
-      let q = ctx.store.db.selectFrom('conversations').where((eb) => inSegments(eb, segments));
-      if (ends.from) q = q.where('client_workload', 'in', ends.from);
-      if (ends.to) q = q.where('server_workload', 'in', ends.to);
+      let q = ctx.store.db.selectFrom('conversations').where((eb) => inSegmentsFor(eb, segments, { client: ends.from, server: ends.to }));
       if (appName !== undefined) q = q.where('app', '=', appName);
       if (port !== undefined) q = q.where('server_port', '=', port);
       if (verdict !== undefined) q = q.where('action', '=', verdict);

@@ -128,6 +128,55 @@ export function inSegments(eb: Eb, segments: Segment[]): Expression<SqlBool> {
   return eb.or(segments.map((s) => eb.and([eb('resolution', '=', s.resolution), eb('bucket', '>=', s.from), eb('bucket', '<', s.to)])));
 }
 
+/** Bucket width of a resolution: every stored bucket is a multiple of it (raw rows per 5 s slot, roll-ups per minute or hour). */
+export const bucketStep = (resolution: number): number => (resolution === RAW ? RAW_BUCKET_MS : resolution);
+
+/**
+ * Past this many buckets a segment is read as a range: each listed bucket costs an index seek per
+ * workload, and such windows (weeks of hours) are rare.
+ */
+export const MAX_LISTED_BUCKETS = 4_000;
+
+/** The buckets in [from, to) of a resolution, or null when there are more than MAX_LISTED_BUCKETS. */
+export function bucketsIn(resolution: number, from: number, to: number): number[] | null {
+  const step = bucketStep(resolution);
+  const first = Math.ceil(from / step) * step;
+  if ((to - first) / step > MAX_LISTED_BUCKETS) return null;
+  const out: number[] = [];
+  for (let b = first; b < to; b += step) out.push(b);
+  return out;
+}
+
+/** `bucket in (…)` with the numbers inlined (no parameter per bucket), or the range when there are too many. */
+export function bucketCondition(resolution: number, from: number, to: number): RawBuilder<SqlBool> {
+  const list = bucketsIn(resolution, from, to);
+  if (list === null) return sql<SqlBool>`bucket >= ${from} and bucket < ${to}`;
+  if (list.length === 0) return sql<SqlBool>`1 = 0`;
+  return sql<SqlBool>`bucket in (${sql.join(list.map((b) => sql.lit(b)))})`;
+}
+
+/** Workload ids an endpoint filter of a conversation query stands for (absent: any). */
+export interface EndFilter {
+  client?: string[];
+  server?: string[];
+}
+
+/**
+ * `segments` and the workload filters as one condition the indexes seek by: the key index
+ * (resolution, bucket, client_workload, …) and conversations_server (resolution, bucket,
+ * server_workload) put the bucket before the workload, so each segment names its buckets
+ * (`bucket in (…)`) and SQLite and PostgreSQL look up each (bucket, workload) pair instead of
+ * reading the whole window to find the few workloads'. Without a filter this is inSegments.
+ */
+export function inSegmentsFor(eb: Eb, segments: Segment[], ends: EndFilter): Expression<SqlBool> {
+  if (!ends.client && !ends.server) return inSegments(eb, segments);
+  if (segments.length === 0) return sql<SqlBool>`1 = 0`;
+  const workloads: Expression<SqlBool>[] = [];
+  if (ends.client) workloads.push(eb('client_workload', 'in', ends.client));
+  if (ends.server) workloads.push(eb('server_workload', 'in', ends.server));
+  return eb.or(segments.map((s) => eb.and([eb('resolution', '=', s.resolution), bucketCondition(s.resolution, s.from, s.to), ...workloads])));
+}
+
 /** Workload ids an endpoint filter stands for; [''] for `external` (no known workload). */
 export async function endpointIds(ctx: Context, value: string, field: string): Promise<string[]> {
   if (value === EXTERNAL) return [''];

@@ -311,7 +311,8 @@ describe('preview-protect', () => {
         .insertInto('conversations')
         .values({
           resolution,
-          bucket: now - ageMs,
+          // As ingest and the roll-up store them: a bucket is its resolution's slot of last_seen.
+          bucket: now - ageMs - ((now - ageMs) % (resolution || 5_000)),
           client_workload: client,
           server_workload: server,
           client_ip: clientIp,
@@ -340,14 +341,19 @@ describe('preview-protect', () => {
     await conv('api1', 'web2', '10.0.1.1', '10.0.0.2', 9000, 'unknown', 180_000); // blocked at web's ingress
     await conv('api1', 'db1', '10.0.1.1', '10.0.2.1', 5432, 'PostgreSQL', 60_000); // not web's
     await conv('web1', 'db1', '10.0.0.1', '10.0.2.1', 6379, 'Redis', 25 * 3600_000); // older than a day
+    await conv('web1', 'web2', '10.0.0.1', '10.0.0.2', 7000, 'unknown', 90_000); // members at both ends: read once, blocked at both
+    await conv('api1', 'web1', '10.0.1.1', '10.0.0.1', 7001, 'unknown', 5 * 3600_000, 3_600_000, 2); // an hour roll-up
 
     const r = await t.reader('GET', '/api/v1/groups/svc.web/preview-protect');
     expect(r.status).toBe(200);
-    expect(r.json.total).toBe(3);
+    expect(r.json.total).toBe(6);
     expect(r.json.items).toEqual([
       expect.objectContaining({ clientWorkload: 'web1', serverWorkload: 'db1', serverPort: 5432, side: 'egress', ruleId: 0, sessions: 5, bytes: 500 }),
+      expect.objectContaining({ clientWorkload: 'web1', serverWorkload: 'web2', serverPort: 7000, side: 'egress', ruleId: 0, sessions: 1 }),
+      expect.objectContaining({ clientWorkload: 'web1', serverWorkload: 'web2', serverPort: 7000, side: 'ingress', ruleId: 0, sessions: 1 }),
       expect.objectContaining({ clientWorkload: 'web2', serverIp: '203.0.113.5', serverPort: 25, side: 'egress', ruleId: deny.id }),
       expect.objectContaining({ clientWorkload: 'api1', serverWorkload: 'web2', serverPort: 9000, side: 'ingress', ruleId: 0 }),
+      expect.objectContaining({ clientWorkload: 'api1', serverWorkload: 'web1', serverPort: 7001, side: 'ingress', ruleId: 0, sessions: 2 }),
     ]);
     expect(allow.id).toBeGreaterThan(0);
     const bad = await t.reader('GET', '/api/v1/groups/containers/preview-protect');

@@ -3,7 +3,9 @@
  * 24 hours that their own end's rules do not allow (the client's egress rules when a member is the
  * client, the server's ingress rules when it is the server), decided as explain.ts decides.
  */
+import { bucketCondition, bucketStep } from '../api/conversation-query.js';
 import { MsegError } from '../errors.js';
+import { HOUR, MINUTE, RAW } from '../ingest/rollup.js';
 import type { Context } from '../server/context.js';
 import { Evaluator, addressEndpoint, workloadEndpoint, type Endpoint } from './explain.js';
 import { canonicalIp, policySnapshot, type PolicySnapshot } from './membership.js';
@@ -33,6 +35,47 @@ function endpoint(snap: PolicySnapshot, workload: string, ip: string): Endpoint 
   return addressEndpoint(snap, canonicalIp(ip) ?? ip);
 }
 
+const COLUMNS = ['resolution', 'client_workload', 'server_workload', 'client_ip', 'server_ip', 'server_port', 'proto', 'app', 'sessions', 'bytes', 'last_seen'] as const;
+const RESOLUTIONS = [RAW, MINUTE, HOUR];
+/** Workload ids per query: each is a bound parameter. */
+const CHUNK = 400;
+
+/**
+ * Every conversation row of any resolution last seen at or after `since` with a member at
+ * either end, each once. The indexes lead with (resolution, bucket) and then the client or the
+ * server: per resolution, the buckets from the first one that can hold such a row (a row's
+ * last_seen lies in its bucket) to the last stored are listed, so each (bucket, member) is a
+ * seek, not a read of the whole day. Rows with a member as client come from the key index;
+ * those with a member as server only from conversations_server, less the ones whose client is
+ * a member too (already read).
+ */
+async function memberConversations(ctx: Context, ids: string[], members: Set<string>, since: number) {
+  const db = ctx.store.db;
+  const rows = [];
+  for (const resolution of RESOLUTIONS) {
+    const step = bucketStep(resolution);
+    const lo = (await db.selectFrom('conversations').select((eb) => eb.fn.min('bucket').as('b')).where('resolution', '=', resolution).where('bucket', '>=', since - (since % step)).executeTakeFirst())?.b;
+    if (lo === null || lo === undefined) continue;
+    const hi = Number((await db.selectFrom('conversations').select((eb) => eb.fn.max('bucket').as('b')).where('resolution', '=', resolution).executeTakeFirstOrThrow()).b);
+    const buckets = bucketCondition(resolution, Number(lo), hi + 1);
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const chunk = ids.slice(i, i + CHUNK);
+      for (const column of ['client_workload', 'server_workload'] as const) {
+        const found = await db
+          .selectFrom('conversations')
+          .select([...COLUMNS])
+          .where('resolution', '=', resolution)
+          .where(buckets)
+          .where(column, 'in', chunk)
+          .where('last_seen', '>=', since)
+          .execute();
+        for (const r of found) if (column === 'client_workload' || !members.has(r.client_workload)) rows.push(r);
+      }
+    }
+  }
+  return rows;
+}
+
 export async function previewProtect(ctx: Context, group: string): Promise<WouldBlock[]> {
   const snap = await policySnapshot(ctx);
   const g = snap.groups.get(group);
@@ -40,20 +83,7 @@ export async function previewProtect(ctx: Context, group: string): Promise<Would
   if (g.kind !== 'service') throw new MsegError('MSEG_ERR_VALIDATION', `params.name: "${group}" is not a service group; only service groups have a mode`, 'params.name');
   const members = new Set(snap.members.get(group) ?? []);
   if (members.size === 0) return [];
-  const ids = [...members];
-  const since = ctx.now() - PREVIEW_WINDOW_MS;
-  const rows = [];
-  for (let i = 0; i < ids.length; i += 400) {
-    const chunk = ids.slice(i, i + 400);
-    rows.push(
-      ...(await ctx.store.db
-        .selectFrom('conversations')
-        .select(['resolution', 'client_workload', 'server_workload', 'client_ip', 'server_ip', 'server_port', 'proto', 'app', 'sessions', 'bytes', 'last_seen'])
-        .where('last_seen', '>=', since)
-        .where((eb) => eb.or([eb('client_workload', 'in', chunk), eb('server_workload', 'in', chunk)]))
-        .execute()),
-    );
-  }
+  const rows = await memberConversations(ctx, [...members], members, ctx.now() - PREVIEW_WINDOW_MS);
   // One conversation per key; its resolutions overlap in time, so counts are not added across them.
   const byKey = new Map<string, { row: (typeof rows)[number]; sums: Map<number, { sessions: number; bytes: number }>; lastSeen: number }>();
   for (const r of rows) {
