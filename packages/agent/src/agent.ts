@@ -8,8 +8,8 @@
  * Order at start, each step for a reason:
  * - Plumbing starts once the table has synced: its first pass prunes what is not desired, and
  *   before the sync that would be the taps of containers not loaded yet.
- * - The data plane starts once the capture namespace and nv-br exist: it opens its capture
- *   socket inside that namespace.
+ * - The data plane starts once the capture namespace exists: it opens its capture socket
+ *   inside that namespace.
  * - The enforcer starts once the first policy message has been applied: its first pass prunes
  *   tables of non-Protect workloads, and before the policy is known every workload would look
  *   non-Protect, so a restarted agent would open every Protect container until the controller

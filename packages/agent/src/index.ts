@@ -1,1 +1,1 @@
-export { BRIDGE, MSEG_NETNS, NFT_TABLE, exName, inName, neuvMac, isOurs } from './plumbing/names.js';
+export { MSEG_NETNS, NFT_TABLE, exName, inName, neuvMac, isOurs } from './plumbing/names.js';

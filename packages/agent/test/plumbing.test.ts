@@ -33,6 +33,11 @@ function links(ns: string): string[] {
   return (JSON.parse(sh(['ip', '-n', ns, '-j', 'link', 'show'])) as { ifname: string }[]).map((l) => l.ifname).sort();
 }
 
+/** Links of the namespace that have a master (a bridge). */
+function masters(ns: string): string[] {
+  return (JSON.parse(sh(['ip', '-n', ns, '-j', 'link', 'show'])) as { ifname: string; master?: string }[]).filter((l) => l.master).map((l) => `${l.ifname}@${l.master}`);
+}
+
 function ourFilters(ns: string): string[] {
   const out: string[] = [];
   for (const hook of ['ingress', 'egress']) {
@@ -74,10 +79,12 @@ describe.skipIf(!isRoot)('plumbing in the kernel', () => {
     expect(p.statuses().taps.map((s) => s.kind)).toEqual(['done', 'done', 'done']);
     expect(p.features).toMatchObject({ u32: true, mirred: true, clsact: true });
     const portA = inName(a.id, a.ifindex);
-    expect(links(net.capture)).toEqual(['lo', 'nv-br', inName(b.id, b.ifindex), inName(c.id, c.ifindex), portA].sort());
+    expect(links(net.capture)).toEqual(['lo', inName(b.id, b.ifindex), inName(c.id, c.ifindex), portA].sort());
     expect(ourFilters(a.ns)).toEqual([`egress ${MIRROR_PREF.egress} nv-ex-eth0`, `ingress ${MIRROR_PREF.ingress} nv-ex-eth0`]);
-    // br_netfilter (dockerd loads it) would pass every mirrored copy through iptables hooks on nv-br.
-    expect(sh(inNs(net.capture, ['sysctl', '-n', '-e', 'net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables'])).trim().split('\n').filter(Boolean)).not.toContain('1');
+    // The ports stand alone, and the capture namespace can neither forward nor speak IPv6.
+    expect(masters(net.capture)).toEqual([]);
+    expect(sh(inNs(net.capture, ['sysctl', '-n', 'net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding', 'net.ipv6.conf.all.disable_ipv6'])).trim().split('\n')).toEqual(['0', '0', '1']);
+    expect(sh(['ip', '-n', net.capture, '-j', 'addr', 'show'])).not.toContain('"local"');
 
     const tcp = ['tcp', 'port', String(PORT)];
     const onPort = capture(net.capture, portA, 3000, tcp);
@@ -139,7 +146,7 @@ describe.skipIf(!isRoot)('plumbing in the kernel', () => {
       let writes = 0;
       await new Promise<void>((resolve) => {
         child.stdout!.on('data', (d: Buffer) => {
-          writes += d.toString().split('\n').filter((l) => l.startsWith('ran ') && !l.includes(' sysctl -n ') && (!l.includes(' -j ') || l.includes(' -batch ')) && !l.includes('nv-probe')).length;
+          writes += d.toString().split('\n').filter((l) => l.startsWith('ran ') && !(l.includes(' sysctl ') && !l.includes(' -w ')) && (!l.includes(' -j ') || l.includes(' -batch ')) && !l.includes('nv-probe')).length;
           if (writes >= killAfter) child.kill('SIGKILL');
         });
         child.on('exit', () => resolve());
@@ -153,10 +160,30 @@ describe.skipIf(!isRoot)('plumbing in the kernel', () => {
         expect(ourFilters(x.ns)).toEqual([`egress ${MIRROR_PREF.egress} nv-ex-eth0`, `ingress ${MIRROR_PREF.ingress} nv-ex-eth0`]);
         expect(links(x.ns).filter((l) => l.startsWith('nv-'))).toEqual(['nv-ex-eth0']);
       }
-      expect(links(net.capture)).toEqual(['lo', 'nv-br', inName(a.id, a.ifindex), inName(b.id, b.ifindex)].sort());
+      expect(links(net.capture)).toEqual(['lo', inName(a.id, a.ifindex), inName(b.id, b.ifindex)].sort());
+      expect(masters(net.capture)).toEqual([]);
       clean.setWorkloads(ws);
       await clean.settle();
     }
+  });
+
+  it('an earlier version’s nv-br and its bridge table are removed as orphans; its ports are adopted standalone', async () => {
+    const ws = [workload(a), workload(b)];
+    const first = new Plumbing({ runner: new ExecRunner(), netnsName: net.capture });
+    first.setWorkloads(ws);
+    await first.settle();
+    // What the earlier version kept: the ports on nv-br, behind a bridge drop table.
+    sh(['ip', '-n', net.capture, 'link', 'add', 'nv-br', 'type', 'bridge']);
+    for (const x of [a, b]) sh(['ip', '-n', net.capture, 'link', 'set', 'dev', inName(x.id, x.ifindex), 'master', 'nv-br']);
+    sh(inNs(net.capture, ['nft', 'add table bridge mseg; add chain bridge mseg forward { type filter hook forward priority 0; policy drop; }']));
+    const next = new Plumbing({ runner: new ExecRunner(), netnsName: net.capture });
+    next.setWorkloads(ws);
+    await next.settle();
+    expect(next.statuses().taps.map((s) => s.kind)).toEqual(['done', 'done']);
+    expect(links(net.capture)).toEqual(['lo', inName(a.id, a.ifindex), inName(b.id, b.ifindex)].sort());
+    expect(masters(net.capture)).toEqual([]);
+    expect(sh(inNs(net.capture, ['nft', 'list', 'tables'])).trim()).toBe('');
+    for (const x of [a, b]) expect(ourFilters(x.ns)).toEqual([`egress ${MIRROR_PREF.egress} nv-ex-eth0`, `ingress ${MIRROR_PREF.ingress} nv-ex-eth0`]);
   });
 
   it('deleting every tap and the base leaves nothing of ours', async () => {
@@ -171,7 +198,7 @@ describe.skipIf(!isRoot)('plumbing in the kernel', () => {
       expect(sh(inNs(x.ns, ['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']))).not.toContain('clsact');
       expect(links(x.ns)).toEqual(['eth0', 'lo']);
     }
-    expect(links(net.capture)).toEqual(['lo', 'nv-br']);
+    expect(links(net.capture)).toEqual(['lo']);
     p.base.setDesired([]);
     await p.base.settle();
     expect(sh(['ip', 'netns', 'list'])).not.toContain(net.capture);

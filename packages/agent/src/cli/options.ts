@@ -13,7 +13,7 @@ export interface AgentOptions {
   dockerSocket: string;
   dpSocket: string;
   dataDir: string;
-  /** Network namespace holding nv-br and the taps (tests use one of their own). */
+  /** Network namespace holding the taps' nv-in ports (tests use one of their own). */
   captureNetns: string;
   /** Monitor only containers carrying this label (several agents on one Docker host, e.g. tests). */
   onlyLabel?: { key: string; value: string };
@@ -66,7 +66,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .addOption(new Option('--docker-socket <path>', 'Docker Engine API socket').default('/var/run/docker.sock').argParser(absolutePath('--docker-socket')))
     .addOption(new Option('--dp-socket <path>', 'data plane control socket').default('/run/mseg/dp.sock').argParser(absolutePath('--dp-socket')))
     .addOption(new Option('--data-dir <dir>', 'where the agent keeps its identity').default('/var/lib/mseg-agent').argParser(absolutePath('--data-dir')))
-    .addOption(new Option('--capture-netns <name>', 'network namespace of nv-br and the taps').default(MSEG_NETNS).argParser(netnsName))
+    .addOption(new Option('--capture-netns <name>', 'network namespace of the taps\' nv-in ports').default(MSEG_NETNS).argParser(netnsName))
     .addOption(new Option('--only-label <key=value>', 'monitor only containers with this label').argParser(labelSelector));
   try {
     cmd.parse([...argv], { from: 'user' });

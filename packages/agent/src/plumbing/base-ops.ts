@@ -1,42 +1,34 @@
 /**
- * The shared pieces: the capture namespace, the bridge nv-br in it, and an nftables `bridge`
- * table there that drops everything the bridge would forward, hand up to its own stack or send itself
- * (nv-br has no address; its IGMP/MLD chatter must not reach the DP as if a workload sent it). Ports
- * also have learning and flooding off (tap-ops), so a mirrored frame can never leave through
- * another port: the drop table is the second wall. The DP's AF_PACKET socket sees frames before
- * the bridge, so the drop costs capture nothing. The host namespace is never touched.
+ * The shared piece: the capture namespace. Each nv-in port stands alone in it (no bridge, no
+ * address, no IPv6): the DP's AF_PACKET socket takes every frame the mirror delivers, and the
+ * kernel then drops the frame at ip_rcv, since it is addressed to another host's MAC (the NeuV MAC
+ * of a port is nobody's destination). Nothing here can send or forward: IPv4 forwarding (which a
+ * new namespace inherits from the host, where dockerd turns it on) and IPv6 forwarding are off
+ * and IPv6 is disabled, so a mirrored frame never goes back out through a port to a container.
+ * The host namespace is never touched.
  *
- * br_netfilter (loaded by dockerd) passes bridged frames through the ip/ip6/arp hooks of the
- * namespace the bridge is in, by default in every namespace. In the capture namespace that is
- * only cost: every mirrored copy took a trip through the netfilter hooks on nv-br (about a sixth of
- * the mirror's CPU). The bridge table above is not affected by these switches.
+ * Earlier versions kept the ports on a bridge, nv-br, behind an nftables `bridge` drop table:
+ * each mirrored copy went through the bridge for nothing (see docs/DESIGN-NOTES.md). Both are
+ * removed as orphans when found.
  */
 import type { Operations } from '../reconcile/reconciler.js';
 import { TerminalError } from '../reconcile/reconciler.js';
 import { inNetns, namedNetnsPath, parseJsonList, type CommandRunner } from './command.js';
 import { missingForMirror, probeFeatures, type KernelFeatures } from './features.js';
-import { deleteIgnoringGone, isGone, isUp, listLinks } from './links.js';
-import { BRIDGE, NFT_TABLE } from './names.js';
+import { deleteIgnoringGone, isGone, listLinks } from './links.js';
+import { NFT_TABLE, OLD_BRIDGE } from './names.js';
 
 export interface BaseSpec {
   netnsName: string;
 }
 
-interface NftObject {
-  chain?: { name: string; hook?: string; policy?: string };
-  rule?: { chain: string };
-}
-
-const BRIDGE_NF = ['net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables', 'net.bridge.bridge-nf-call-arptables'];
-
-const BRIDGE_TABLE_SCRIPT = `table bridge ${NFT_TABLE} {}
-delete table bridge ${NFT_TABLE}
-table bridge ${NFT_TABLE} {
-  chain forward { type filter hook forward priority 0; policy drop; }
-  chain input { type filter hook input priority 0; policy drop; }
-  chain output { type filter hook output priority 0; policy drop; }
-}
-`;
+/** The capture namespace's switches and the values they must have. */
+export const CAPTURE_SYSCTL: Readonly<Record<string, string>> = {
+  'net.ipv4.ip_forward': '0',
+  'net.ipv6.conf.all.forwarding': '0',
+  // `all` sets `default` too, so ports made later have no IPv6 either.
+  'net.ipv6.conf.all.disable_ipv6': '1',
+};
 
 export class BaseOps implements Operations<BaseSpec> {
   /** Probed once per process: the kernel does not change under a running agent. */
@@ -53,24 +45,23 @@ export class BaseOps implements Operations<BaseSpec> {
     const missing = missingForMirror(this.features);
     if (missing.length) throw new TerminalError(`kernel lacks ${missing.join(', ')}: traffic cannot be mirrored`);
 
-    const br = (await listLinks(this.runner, path)).find((l) => l.ifname === BRIDGE);
-    if (br && br.linkinfo?.info_kind !== 'bridge') await this.runner.run(inNetns(path, ['ip', 'link', 'del', BRIDGE]));
-    if (!br || br.linkinfo?.info_kind !== 'bridge') {
-      await this.runner.run(inNetns(path, ['ip', 'link', 'add', BRIDGE, 'type', 'bridge']));
+    // Deleting the bridge releases its ports; they stay (tap-ops adopts them as they are).
+    if ((await listLinks(this.runner, path)).some((l) => l.ifname === OLD_BRIDGE)) {
+      await deleteIgnoringGone(this.runner, inNetns(path, ['ip', 'link', 'del', OLD_BRIDGE]));
     }
-    const fresh = !br || br.linkinfo?.info_kind !== 'bridge';
-    // No IPv6 link-local address: nv-br sends nothing of its own.
-    const set = [...(fresh || br.inet6_addr_gen_mode !== 'none' ? ['addrgenmode', 'none'] : []), ...(fresh || !isUp(br) ? ['up'] : [])];
-    if (set.length) await this.runner.run(inNetns(path, ['ip', 'link', 'set', 'dev', BRIDGE, ...set]));
+    if (await this.hasOldTable(path)) await deleteIgnoringGone(this.runner, inNetns(path, ['nft', 'delete', 'table', 'bridge', NFT_TABLE]));
 
-    if (!(await this.bridgeTableOk(path))) await this.runner.run(inNetns(path, ['nft', '-f', '-']), { input: BRIDGE_TABLE_SCRIPT });
-
-    // -e: without br_netfilter the keys do not exist, and there is nothing to turn off.
-    const on = (await this.runner.run(inNetns(path, ['sysctl', '-n', '-e', ...BRIDGE_NF]))).split('\n').some((v) => v.trim() === '1');
-    if (on) await this.runner.run(inNetns(path, ['sysctl', '-q', '-e', '-w', ...BRIDGE_NF.map((k) => `${k}=0`)]));
+    // -e: without IPv6 in the kernel its keys do not exist, and there is nothing to turn off.
+    const now = new Map<string, string>();
+    for (const line of (await this.runner.run(inNetns(path, ['sysctl', '-e', ...Object.keys(CAPTURE_SYSCTL)]))).split('\n')) {
+      const m = /^(\S+) = (.*)$/.exec(line.trim());
+      if (m) now.set(m[1], m[2]);
+    }
+    const fix = Object.entries(CAPTURE_SYSCTL).filter(([k, v]) => now.has(k) && now.get(k) !== v);
+    if (fix.length) await this.runner.run(inNetns(path, ['sysctl', '-q', '-w', ...fix.map(([k, v]) => `${k}=${v}`)]));
   }
 
-  /** Removing the namespace removes the bridge, its table and every nv-in port (and their nv-ex peers). */
+  /** Removing the namespace removes every nv-in port (and their nv-ex peers). */
   async delete(spec: BaseSpec): Promise<void> {
     await deleteIgnoringGone(this.runner, ['ip', 'netns', 'del', spec.netnsName]);
   }
@@ -78,18 +69,13 @@ export class BaseOps implements Operations<BaseSpec> {
   /** Nothing to prune: the base is one object, and the host namespace holds nothing of ours. */
   async prune(): Promise<void> {}
 
-  private async bridgeTableOk(path: string): Promise<boolean> {
-    let text: string;
+  private async hasOldTable(path: string): Promise<boolean> {
     try {
-      text = await this.runner.run(inNetns(path, ['nft', '-j', 'list', 'table', 'bridge', NFT_TABLE]));
+      await this.runner.run(inNetns(path, ['nft', '-j', 'list', 'table', 'bridge', NFT_TABLE]));
+      return true;
     } catch (err) {
       if (isGone(err)) return false;
       throw err;
     }
-    const objs = (JSON.parse(text) as { nftables: NftObject[] }).nftables;
-    const chains = objs.flatMap((o) => (o.chain ? [o.chain] : []));
-    const rules = objs.filter((o) => o.rule);
-    const dropping = (name: string): boolean => chains.some((c) => c.name === name && c.hook === name && c.policy === 'drop');
-    return chains.length === 3 && rules.length === 0 && dropping('forward') && dropping('input') && dropping('output');
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Kernel changes the agent makes with a process (nft scripts, and the once-per-agent capture
- * namespace, bridge and feature probe with ip/tc) go through one narrow interface: a command line
+ * namespace and feature probe with ip/tc) go through one narrow interface: a command line
  * with optional stdin. Reconcilers are then testable with a fake runner that records the sequence
  * of operations, and the real runner is a thin wrapper over execFile. The taps' links and filters
  * go over netlink instead, behind the Rtnl interface (netlink/rtnl.ts).

@@ -1,4 +1,4 @@
-/** Links as `ip -j -d` reports them (the shared pieces), and which failures mean "already gone". */
+/** Links as `ip -j -d` reports them (the capture namespace's), and which failures mean "already gone". */
 import { CommandError, inNetns, parseJsonList, type CommandRunner } from './command.js';
 import { isNetlinkGone } from './netlink/netlink-rtnl.js';
 
@@ -12,10 +12,6 @@ export interface LinkInfo {
 
 export async function listLinks(runner: CommandRunner, netns: string): Promise<LinkInfo[]> {
   return parseJsonList<LinkInfo>(await runner.run(inNetns(netns, ['ip', '-j', '-d', 'link', 'show'])));
-}
-
-export function isUp(l: LinkInfo): boolean {
-  return l.flags?.includes('UP') ?? false;
 }
 
 /**

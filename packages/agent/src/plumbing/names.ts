@@ -4,9 +4,10 @@
  * nftables table) and never touch anything else.
  */
 
-/** Network namespace holding nv-br and every nv-in-* port; the DP captures inside it. */
+/** Network namespace holding every nv-in-* port; the DP captures inside it. */
 export const MSEG_NETNS = 'mseg';
-export const BRIDGE = 'nv-br';
+/** The bridge earlier versions kept the ports on (with a `bridge` table of NFT_TABLE's name): an orphan now. */
+export const OLD_BRIDGE = 'nv-br';
 export const LINK_PREFIX = 'nv-';
 /** nftables table the agent owns inside each Protect container's namespace. */
 export const NFT_TABLE = 'mseg';
@@ -14,7 +15,7 @@ export const NFT_TABLE = 'mseg';
 /** Linux interface names are at most 15 bytes (IFNAMSIZ 16 with the NUL). */
 const IFNAMSIZ = 15;
 
-/** Host-side (bridge) end of a container interface's tap pair: `nv-in-<short id><if index>`. */
+/** Capture-side end of a container interface's tap pair: `nv-in-<short id><if index>`. */
 export function inName(containerId: string, ifIndexInContainer: number): string {
   return `nv-in-${containerId.slice(0, IFNAMSIZ - 6 - String(ifIndexInContainer).length)}${ifIndexInContainer}`;
 }

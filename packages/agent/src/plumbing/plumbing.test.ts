@@ -29,8 +29,7 @@ function assertPlumbed(k: FakeKernel, path: string, inName: string): void {
   const inn = cap.links.get(inName)!;
   const ex = k.ns.get(path)!.links.get('nv-ex-eth0')!;
   expect(inn.peer).toEqual({ netns: path, ifname: 'nv-ex-eth0' });
-  expect(inn.master).toBe('nv-br');
-  expect(inn.portFlags).toEqual({ learning: false, flood: false, mcast_flood: false, bcast_flood: false });
+  expect(inn.master).toBeUndefined();
   expect(inn.address).toBe(neuvMac(inn.ifindex));
   expect(ex.address).toBe(neuvMac(inn.ifindex));
   expect([inn.up, ex.up, inn.addrgen, ex.addrgen]).toEqual([true, true, 'none', 'none']);
@@ -42,21 +41,18 @@ function assertPlumbed(k: FakeKernel, path: string, inName: string): void {
 }
 
 describe('plumbing reconcile', () => {
-  it('first apply builds the namespace, bridge, drop table, pairs and mirrors in order', async () => {
+  it('first apply builds the namespace (no forwarding, no IPv6), pairs and mirrors in order', async () => {
     const { k, p, workloads, ready } = setup();
     p.setWorkloads(workloads);
     await p.settle();
     expect(p.features).toEqual({ clsact: true, u32: true, mirred: true, matchall: false, gact: false });
     const w = k.writes().filter((l) => !l.includes('nv-probe'));
-    expect(w.slice(0, 4)).toEqual([
+    expect(w.slice(0, 2)).toEqual([
       'ip netns add mseg',
-      `nsenter --net=${CAP} -- ip link add nv-br type bridge`,
-      `nsenter --net=${CAP} -- ip link set dev nv-br addrgenmode none up`,
-      `nsenter --net=${CAP} -- nft -f - <<7 lines`,
+      // IPv4 forwarding came from the host; IPv6 forwarding was off already.
+      `nsenter --net=${CAP} -- sysctl -q -w net.ipv4.ip_forward=0 net.ipv6.conf.all.disable_ipv6=1`,
     ]);
-    // Mirrored copies skip br_netfilter's iptables hooks on nv-br.
-    expect(w).toContain(`nsenter --net=${CAP} -- sysctl -q -e -w net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0`);
-    expect([...k.ns.get(CAP)!.sysctl.values()]).toEqual(['0', '0', '0']);
+    expect(Object.fromEntries(k.ns.get(CAP)!.sysctl)).toEqual({ 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.all.forwarding': '0', 'net.ipv6.conf.all.disable_ipv6': '1' });
     expect(w.filter((l) => l.startsWith(`rtnl ${A}:`))).toEqual([
       `rtnl ${A}: link add nv-ex-eth0 type veth peer name nv-in-aaaaaaaa5 netns ${CAP}`,
       expect.stringMatching(new RegExp(`^rtnl ${A}: link set nv-ex-eth0 address 4e:65:75:56:00:[0-9a-f]{2} addrgenmode none up$`)),
@@ -67,8 +63,7 @@ describe('plumbing reconcile', () => {
     expect(w.filter((l) => l.startsWith(`rtnl ${CAP}:`) && l.includes('nv-in-aaaaaaaa5'))).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^rtnl ${CAP}: link set nv-in-aaaaaaaa5 master nv-br address 4e:65:75:56:00:[0-9a-f]{2} addrgenmode none ` +
-            'learning off flood off mcast_flood off bcast_flood off up$',
+          `^rtnl ${CAP}: link set nv-in-aaaaaaaa5 address 4e:65:75:56:00:[0-9a-f]{2} addrgenmode none up$`,
         ),
       ),
     ]);
@@ -76,8 +71,8 @@ describe('plumbing reconcile', () => {
     assertPlumbed(k, B, 'nv-in-bbbbbbbb5');
     expect(ready.get('nv-in-aaaaaaaa5')).toBe(k.ns.get(CAP)!.links.get('nv-in-aaaaaaaa5')!.ifindex);
     expect(p.statuses().taps.map((s) => s.kind)).toEqual(['done', 'done']);
-    // The probe pair is gone again.
-    expect([...k.ns.get(CAP)!.links.keys()].sort()).toEqual(['lo', 'nv-br', 'nv-in-aaaaaaaa5', 'nv-in-bbbbbbbb5']);
+    // The probe pair is gone again; the ports stand alone.
+    expect([...k.ns.get(CAP)!.links.keys()].sort()).toEqual(['lo', 'nv-in-aaaaaaaa5', 'nv-in-bbbbbbbb5']);
   });
 
   it('re-apply on a correct kernel only reads', async () => {
@@ -105,14 +100,15 @@ describe('plumbing reconcile', () => {
     expect(k.log.slice(before).filter((l) => isWrite(l) && !l.includes('nv-probe'))).toEqual([]);
   });
 
-  it('partial state is repaired: lost filter, duplicate filter, bridge port flags, broken pair', async () => {
+  it('partial state is repaired: lost filter, duplicate filter, a port down and on a bridge, broken pair', async () => {
     const { k, p, workloads } = setup();
     p.setWorkloads(workloads);
     await p.settle();
     const a = k.ns.get(A)!;
     a.filters = a.filters.filter((f) => f.hook !== 'egress');
     a.filters.push({ dev: 'eth0', hook: 'ingress', pref: MIRROR_PREF.ingress, handle: '800::800', toDev: 'nv-ex-eth0' });
-    k.ns.get(CAP)!.links.get('nv-in-bbbbbbbb5')!.portFlags.flood = true;
+    k.addLink(CAP, 'br-other', 'bridge');
+    Object.assign(k.ns.get(CAP)!.links.get('nv-in-bbbbbbbb5')!, { master: 'br-other', up: false });
     const before = k.log.length;
     p.taps.touch();
     await p.settle();
@@ -124,7 +120,7 @@ describe('plumbing reconcile', () => {
       `rtnl ${A}: filter add dev eth0 egress pref ${MIRROR_PREF.egress} mirror nv-ex-eth0`,
     ]);
     expect(w.filter((l) => !l.startsWith(`rtnl ${A}:`))).toEqual([
-      `rtnl ${CAP}: link set nv-in-bbbbbbbb5 learning off flood off mcast_flood off bcast_flood off`,
+      `rtnl ${CAP}: link set nv-in-bbbbbbbb5 nomaster up`,
     ]);
     assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
     assertPlumbed(k, B, 'nv-in-bbbbbbbb5');
@@ -168,7 +164,7 @@ describe('plumbing reconcile', () => {
         `rtnl ${CAP}: link del nv-in-orphan1`,
       ].sort(),
     );
-    expect([...k.ns.get(CAP)!.links.keys()].sort()).toEqual(['dp-own0', 'lo', 'nv-br', 'nv-in-aaaaaaaa5']);
+    expect([...k.ns.get(CAP)!.links.keys()].sort()).toEqual(['dp-own0', 'lo', 'nv-in-aaaaaaaa5']);
     assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
   });
 
@@ -183,8 +179,33 @@ describe('plumbing reconcile', () => {
     expect(k.ns.get(B)!.filters).toEqual([]);
     expect(k.ns.get(B)!.clsact.size).toBe(0);
     expect([...k.ns.get(B)!.links.keys()].sort()).toEqual(['eth0', 'lo']);
-    expect([...k.ns.get(CAP)!.links.keys()].sort()).toEqual(['lo', 'nv-br', 'nv-in-aaaaaaaa5']);
+    expect([...k.ns.get(CAP)!.links.keys()].sort()).toEqual(['lo', 'nv-in-aaaaaaaa5']);
     assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
+  });
+
+  it('an earlier version’s bridge nv-br and its bridge table are orphans: removed, its ports adopted standalone', async () => {
+    const { k, p, workloads } = setup();
+    p.setWorkloads(workloads);
+    await p.settle();
+    // What an earlier version left: every port on nv-br, a bridge drop table, forwarding on.
+    k.addLink(CAP, 'nv-br', 'bridge');
+    for (const l of k.ns.get(CAP)!.links.values()) if (l.ifname.startsWith('nv-in-')) l.master = 'nv-br';
+    k.ns.get(CAP)!.nft.set('bridge mseg', 'table bridge mseg {}\ndelete table bridge mseg\ntable bridge mseg {\n}\n');
+    k.ns.get(CAP)!.sysctl.set('net.ipv4.ip_forward', '1');
+    const p2 = new Plumbing({ runner: k, rtnl: k, netnsName: 'mseg' });
+    p2.setWorkloads(workloads);
+    const before = k.log.length;
+    await p2.settle();
+    // The ports were released with the bridge: nothing else to write for them.
+    expect(k.log.slice(before).filter((l) => isWrite(l) && !l.includes('nv-probe'))).toEqual([
+      `nsenter --net=${CAP} -- ip link del nv-br`,
+      `nsenter --net=${CAP} -- nft delete table bridge mseg`,
+      `nsenter --net=${CAP} -- sysctl -q -w net.ipv4.ip_forward=0`,
+    ]);
+    expect(k.ns.get(CAP)!.nft.size).toBe(0);
+    expect([...k.ns.get(CAP)!.links.keys()].sort()).toEqual(['lo', 'nv-in-aaaaaaaa5', 'nv-in-bbbbbbbb5']);
+    assertPlumbed(k, A, 'nv-in-aaaaaaaa5');
+    assertPlumbed(k, B, 'nv-in-bbbbbbbb5');
   });
 
   it('a missing kernel feature is a terminal error on the base; taps wait, nothing is retried', async () => {

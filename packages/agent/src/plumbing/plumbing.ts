@@ -1,5 +1,5 @@
 /**
- * Plumbing as two reconcilers: the base (capture namespace, bridge, bridge drop table; one object)
+ * Plumbing as two reconcilers: the base (capture namespace and its switches; one object)
  * and the taps (one per container interface). Taps wait while the base is not done, and are all
  * looked at again when it becomes done.
  */
@@ -14,7 +14,7 @@ import { TapOps, type TapEvents } from './tap-ops.js';
 import type { PlumbingConfig, PlumbingWorkload, TapSpec } from './types.js';
 
 export interface PlumbingOptions extends PlumbingConfig, TapEvents {
-  /** The shared pieces (namespace, bridge, drop table) are made by commands, once per agent. */
+  /** The shared piece (the capture namespace) is made by commands, once per agent. */
   runner: CommandRunner;
   /** The taps' links and filters; default netlink from this process. */
   rtnl?: Rtnl;

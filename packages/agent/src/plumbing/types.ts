@@ -29,7 +29,7 @@ export interface TapSpec {
   ifIndex: number;
   /** nv-ex-<if>, in the container namespace: the mirror target. */
   exName: string;
-  /** nv-in-<short id><n>, in the mseg namespace on nv-br: the DP's port. */
+  /** nv-in-<short id><n>, standalone in the mseg namespace: the DP's port. */
   inName: string;
   mac: string;
   ips: string[];

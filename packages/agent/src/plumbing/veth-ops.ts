@@ -1,11 +1,11 @@
 /**
  * The tap veth pair of one container interface: nv-ex-<if> in the container namespace (the
- * mirror target), its peer nv-in-<short id><n> in the capture namespace on nv-br. Both ends get
- * the NeuV MAC of the host-side ifindex, no IPv6 link-local address (no chatter of their own) and
- * come up; the bridge port neither learns nor floods.
+ * mirror target), its peer nv-in-<short id><n> standing alone in the capture namespace (no
+ * master: base-ops.ts says why). Both ends get the NeuV MAC of the capture-side ifindex, no IPv6
+ * link-local address (no chatter of their own) and come up.
  */
 import { isGone } from './links.js';
-import { BRIDGE, LINK_PREFIX, neuvMac } from './names.js';
+import { LINK_PREFIX, neuvMac } from './names.js';
 import { namedNetnsPath } from './command.js';
 import type { Link, LinkChange, Rtnl } from './netlink/rtnl.js';
 import type { TapSpec } from './types.js';
@@ -30,8 +30,8 @@ export class VethOps {
   }
 
   /**
-   * The pair exists and each end names the other (made anew otherwise). Its addresses, state and
-   * bridge port are `fix`'s: a mirror onto nv-ex can go in meanwhile (see tap-ops.ts).
+   * The pair exists and each end names the other (made anew otherwise). Its addresses and state
+   * are `fix`'s: a mirror onto nv-ex can go in meanwhile (see tap-ops.ts).
    */
   async pair(t: TapSpec): Promise<VethPair> {
     let [ex, inn] = await Promise.all([this.rtnl.link(t.netns, t.exName), this.rtnl.link(this.capture, t.inName)]);
@@ -42,20 +42,18 @@ export class VethOps {
     if (ex) await this.rtnl.delLink(t.netns, t.exName);
     ex = await this.rtnl.addVeth(t.netns, t.exName, t.inName, this.capture);
     if (!ex.peerIndex) throw new Error(`veth ${t.exName}/${t.inName} has no peer right after it was made`);
-    // A new nv-in end is down, without master, MAC or port flags: no need to read it back, its
+    // A new nv-in end is down, without master or MAC: no need to read it back, its
     // ifindex is the container end's peer index.
     inn = { ifname: t.inName, ifindex: ex.peerIndex, type: ex.type, up: false, addrgenNone: false };
     return { ex, inn, ifindex: inn.ifindex, created: true };
   }
 
-  /** Sets on both ends whatever differs from the NeuV MAC, no address generation, up, and the bridge port. */
+  /** Sets on both ends whatever differs from the NeuV MAC, no address generation and up; nv-in leaves any master. */
   async fix(t: TapSpec, { ex, inn }: VethPair): Promise<void> {
     const mac = neuvMac(inn.ifindex);
     const exFix = fixes(ex, mac);
     const inFix = fixes(inn, mac);
-    if (inn.masterIndex === undefined || inn.masterIndex !== (await this.rtnl.link(this.capture, BRIDGE))?.ifindex) inFix.master = BRIDGE;
-    const p = inn.port;
-    if (!p || p.learning || p.flood || p.mcast_flood || p.bcast_flood) inFix.quietPort = true;
+    if (inn.masterIndex !== undefined) inFix.noMaster = true;
     // The two ends are in different namespaces, nothing in common: both at once.
     await Promise.all([
       Object.keys(exFix).length ? this.rtnl.setLink(t.netns, t.exName, exFix) : null,
@@ -71,14 +69,15 @@ export class VethOps {
 
   /**
    * Removes nv- links that no desired tap names: nv-in ports in the capture namespace (their nv-ex
-   * peers go with them) and nv-ex ends in the namespaces of known containers (desired or not, e.g.
-   * one that stopped being monitored while the agent was down). Only `nv-` names are touched,
-   * never the bridge; a container that is gone took its namespace with it.
+   * peers go with them, and an earlier version's nv-br should base-ops not have removed it yet) and
+   * nv-ex ends in the namespaces of known containers (desired or not, e.g. one that stopped being
+   * monitored while the agent was down). Only `nv-` names are touched; a container that is gone
+   * took its namespace with it.
    */
   async prune(all: readonly TapSpec[], known: readonly string[] = []): Promise<void> {
     const wantIn = new Set(all.map((t) => t.inName));
     for (const l of await this.rtnl.links(this.capture)) {
-      if (l.ifname.startsWith(LINK_PREFIX) && l.ifname !== BRIDGE && !wantIn.has(l.ifname)) await this.rtnl.delLink(this.capture, l.ifname);
+      if (l.ifname.startsWith(LINK_PREFIX) && !wantIn.has(l.ifname)) await this.rtnl.delLink(this.capture, l.ifname);
     }
     for (const [netns, taps] of groupByNetns(all, known)) {
       const wantEx = new Set(taps.map((t) => t.exName));

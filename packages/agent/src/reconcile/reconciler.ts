@@ -57,7 +57,7 @@ export interface ReconcilerOptions<T> {
   busyConcurrency?: number;
   /** Objects applied before that still go first, like new ones (e.g. a stand-in to replace). */
   urgent?(obj: T): boolean;
-  /** Objects wait (pending) while this returns a reason, e.g. the bridge they join is not ready. */
+  /** Objects wait (pending) while this returns a reason, e.g. the namespace they go in is not ready. */
   blockedBy?(): string | null;
   /** Called after every status change (API/CLI views, logs). */
   onStatus?(status: ObjectStatus): void;

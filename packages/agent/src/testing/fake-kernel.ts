@@ -21,7 +21,6 @@ export interface FakeLink {
   master?: string;
   up: boolean;
   addrgen: string;
-  portFlags: { learning: boolean; flood: boolean; mcast_flood: boolean; bcast_flood: boolean };
 }
 
 export interface FakeFilter {
@@ -39,14 +38,15 @@ export interface FakeNs {
   /** table "family name" → the script that made it. */
   nft: Map<string, string>;
   addresses: { dev: string; address: string; scope: number }[];
-  /** sysctl key → value; a namespace starts as br_netfilter leaves it, passing bridged IP to iptables. */
+  /** sysctl key → value. */
   sysctl: Map<string, string>;
 }
 
-const BRIDGE_NF_DEFAULTS: [string, string][] = [
-  ['net.bridge.bridge-nf-call-iptables', '1'],
-  ['net.bridge.bridge-nf-call-ip6tables', '1'],
-  ['net.bridge.bridge-nf-call-arptables', '1'],
+/** A new namespace here: IPv4 forwarding inherited from the host (where dockerd turned it on), IPv6 on. */
+const NETNS_SYSCTL: [string, string][] = [
+  ['net.ipv4.ip_forward', '1'],
+  ['net.ipv6.conf.all.forwarding', '0'],
+  ['net.ipv6.conf.all.disable_ipv6', '0'],
 ];
 
 export class FakeKernel implements CommandRunner, Rtnl {
@@ -57,7 +57,7 @@ export class FakeKernel implements CommandRunner, Rtnl {
   readonly failures = new Map<string, string>();
 
   addNetns(path: string): FakeNs {
-    const n: FakeNs = { links: new Map(), clsact: new Set(), filters: [], nft: new Map(), addresses: [], sysctl: new Map(BRIDGE_NF_DEFAULTS) };
+    const n: FakeNs = { links: new Map(), clsact: new Set(), filters: [], nft: new Map(), addresses: [], sysctl: new Map(NETNS_SYSCTL) };
     n.links.set('lo', this.newLink('lo', 'other'));
     this.ns.set(path, n);
     return n;
@@ -129,19 +129,16 @@ export class FakeKernel implements CommandRunner, Rtnl {
 
   async setLink(netns: string, name: string, c: LinkChange): Promise<void> {
     const words = [
-      ...(c.master ? ['master', c.master] : []),
+      ...(c.noMaster ? ['nomaster'] : []),
       ...(c.address ? ['address', c.address] : []),
       ...(c.addrgenNone ? ['addrgenmode', 'none'] : []),
-      ...(c.quietPort ? ['learning', 'off', 'flood', 'off', 'mcast_flood', 'off', 'bcast_flood', 'off'] : []),
       ...(c.up ? ['up'] : []),
     ];
     const n = this.op(netns, `link set ${name} ${words.join(' ')}`);
     const l = n.links.get(name) ?? nlFail(`link set ${name}`, ENODEV, '');
-    if (c.master && !n.links.has(c.master)) nlFail(`link set ${name}`, ENODEV, `no device ${c.master}`);
-    if (c.master) l.master = c.master;
+    if (c.noMaster) delete l.master;
     if (c.address) l.address = c.address;
     if (c.addrgenNone) l.addrgen = 'none';
-    if (c.quietPort) l.portFlags = { learning: false, flood: false, mcast_flood: false, bcast_flood: false };
     if (c.up) l.up = true;
   }
 
@@ -230,7 +227,7 @@ export class FakeKernel implements CommandRunner, Rtnl {
       type: l.ifname === 'lo' ? 772 : 1,
       ...(peer ? { peerIndex: peer.ifindex } : {}),
       address: l.address,
-      ...(master ? { masterIndex: master.ifindex, port: { ...l.portFlags } } : {}),
+      ...(master ? { masterIndex: master.ifindex } : {}),
       up: l.up,
       addrgenNone: l.addrgen === 'none',
       ...(l.kind === 'other' ? {} : { kind: l.kind }),
@@ -262,15 +259,16 @@ export class FakeKernel implements CommandRunner, Rtnl {
       if (a[2] === 'del') return this.ns.delete(p) ? (this.dropPeersOf(p), '') : fail(`Cannot remove namespace file "${p}": No such file or directory`);
     }
     const n = this.get(path);
-    // `sysctl -n -e KEY…` prints the known keys' values; `sysctl -q -e -w KEY=V…` sets them.
-    if (a[0] === 'sysctl' && a.includes('-n')) return a.filter((k) => n.sysctl.has(k)).map((k) => n.sysctl.get(k)).join('\n');
+    // `sysctl -q -w KEY=V…` sets keys; `sysctl -e KEY…` prints the known ones as `KEY = V`.
     if (a[0] === 'sysctl' && a.includes('-w')) {
       for (const kv of a.filter((w) => w.includes('='))) {
         const [k, v] = kv.split('=');
-        if (n.sysctl.has(k)) n.sysctl.set(k, v);
+        if (!n.sysctl.has(k)) fail(`sysctl: cannot stat /proc/sys/${k.replace(/\./g, '/')}: No such file or directory`);
+        n.sysctl.set(k, v);
       }
       return '';
     }
+    if (a[0] === 'sysctl' && a.includes('-e')) return a.filter((k) => n.sysctl.has(k)).map((k) => `${k} = ${n.sysctl.get(k)}`).join('\n');
     if (s === 'ip -j -d link show') return JSON.stringify([...n.links.values()].map((l) => this.show(path, l)));
     if (s.startsWith('ip -j -d link show dev ')) {
       const l = n.links.get(a[6]) ?? fail(`Device "${a[6]}" does not exist.`);
@@ -306,8 +304,6 @@ export class FakeKernel implements CommandRunner, Rtnl {
         else if (k === 'address') l.address = rest[++i];
         else if (k === 'addrgenmode') l.addrgen = rest[++i];
         else if (k === 'master') l.master = rest[++i];
-        else if (k === 'type' && rest[i + 1] === 'bridge_slave') i++;
-        else if (k in l.portFlags) l.portFlags[k as keyof FakeLink['portFlags']] = rest[++i] === 'on';
         else fail(`fake: ip link set ${k} not modelled`);
       }
       return '';
@@ -392,7 +388,6 @@ export class FakeKernel implements CommandRunner, Rtnl {
     return {
       ifname, ifindex, kind, up: ifname === 'lo', addrgen: 'eui64',
       address: `02:00:00:00:${(ifindex >> 8).toString(16).padStart(2, '0')}:${(ifindex & 255).toString(16).padStart(2, '0')}`,
-      portFlags: { learning: true, flood: true, mcast_flood: true, bcast_flood: true },
     };
   }
 
@@ -400,6 +395,8 @@ export class FakeKernel implements CommandRunner, Rtnl {
     const n = this.get(path);
     n.links.delete(l.ifname);
     n.clsact.delete(l.ifname);
+    // A deleted bridge releases its ports.
+    for (const port of n.links.values()) if (port.master === l.ifname) delete port.master;
     n.filters = n.filters.filter((f) => f.dev !== l.ifname);
     if (l.peer) {
       const pn = this.ns.get(l.peer.netns);
@@ -431,7 +428,7 @@ export class FakeKernel implements CommandRunner, Rtnl {
       ...(master ? { master: master.ifname } : {}),
       linkinfo: {
         info_kind: l.kind === 'other' ? undefined : l.kind,
-        ...(master ? { info_slave_kind: 'bridge', info_slave_data: { ...l.portFlags } } : {}),
+        ...(master ? { info_slave_kind: 'bridge' } : {}),
       },
     };
   }
@@ -489,7 +486,7 @@ function addElements(setLine: string, elems: string): string {
 /** A logged command or operation that changed something: not a read, unless a batch that also writes. */
 export function isWrite(line: string): boolean {
   if (line.startsWith('rtnl ')) return !/^rtnl [^:]+: (get|dump) /.test(line);
-  if (line.includes(' sysctl -n ')) return false;
+  if (line.includes(' sysctl ') && !line.includes(' -w ')) return false;
   return !line.includes(' -j ') || line.includes(' -batch ');
 }
 

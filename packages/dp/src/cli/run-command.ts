@@ -29,7 +29,7 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('capture live from the AF_PACKET ring and serve the agent on the control socket')
     .option('--socket <path>', 'control socket path', '/run/mseg/dp.sock')
-    .option('--netns <name>', 'network namespace to capture in (holds nv-br and the tap ports)')
+    .option('--netns <name>', 'network namespace to capture in (holds the tap ports)')
     .option('--ifindex <n>', 'capture only this interface index (default: every interface of the namespace)')
     .option('--snaplen <bytes>', 'bytes kept per frame for DPI', String(DEFAULT_SNAP_LEN))
     .option('--ring-blocks <n>', 'capture ring blocks of --block-size each; the ring buffers traffic while the DP is busy', '128')

@@ -21,24 +21,16 @@ const IFLA_NET_NS_FD = 28;
 const IFLA_EXT_MASK = 29;
 const IFLA_INFO_KIND = 1;
 const IFLA_INFO_DATA = 2;
-const IFLA_INFO_SLAVE_KIND = 4;
-const IFLA_INFO_SLAVE_DATA = 5;
 const VETH_INFO_PEER = 1;
 const AF_INET = 2;
 const AF_INET6 = 10;
 const IFLA_INET6_ADDR_GEN_MODE = 8;
 const IN6_ADDR_GEN_MODE_NONE = 1;
-const IFLA_BRPORT_LEARNING = 8;
-const IFLA_BRPORT_UNICAST_FLOOD = 9;
-const IFLA_BRPORT_MCAST_FLOOD = 27;
-const IFLA_BRPORT_BCAST_FLOOD = 30;
 /** Replies without the statistics blocks: half the bytes, none of which the agent reads. */
 const RTEXT_FILTER_SKIP_STATS = 8;
 const IFF_UP = 1;
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
-
-const PORT_ATTRS = { learning: IFLA_BRPORT_LEARNING, flood: IFLA_BRPORT_UNICAST_FLOOD, mcast_flood: IFLA_BRPORT_MCAST_FLOOD, bcast_flood: IFLA_BRPORT_BCAST_FLOOD } as const;
 
 function ifinfomsg(index = 0, flags = 0, change = 0): Buffer {
   const b = Buffer.alloc(16);
@@ -78,22 +70,17 @@ export function delLinkMsg(name: string): Buffer {
 
 /**
  * The change as messages, in the order the kernel must see them: master, MAC and address
- * generation first (no link-local address may be made between up and addrgenmode none); then
- * the port flags (they need the master) and up. `masterIndex` is the master's ifindex.
+ * generation first (no link-local address may be made between up and addrgenmode none); then up.
  */
-export function setLinkMsgs(name: string, change: LinkChange, masterIndex?: number): Buffer[] {
+export function setLinkMsgs(name: string, change: LinkChange): Buffer[] {
   const first: Buffer[] = [];
-  if (masterIndex !== undefined) first.push(u32(IFLA_MASTER, masterIndex));
+  // Master index 0 is `nomaster`.
+  if (change.noMaster) first.push(u32(IFLA_MASTER, 0));
   if (change.address) first.push(attr(IFLA_ADDRESS, macBytes(change.address)));
   if (change.addrgenNone) first.push(nest(IFLA_AF_SPEC, nest(AF_INET6, u8(IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE))));
   const out: Buffer[] = [];
   if (first.length) out.push(message(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, ifinfomsg(), str(IFLA_IFNAME, name), ...first));
-  const port = change.quietPort
-    ? [nest(IFLA_LINKINFO, str(IFLA_INFO_KIND, 'bridge_slave', false), nest(IFLA_INFO_SLAVE_DATA, ...Object.values(PORT_ATTRS).map((t) => u8(t, 0))))]
-    : [];
-  if (port.length || change.up) {
-    out.push(message(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, ifinfomsg(0, change.up ? IFF_UP : 0, change.up ? IFF_UP : 0), str(IFLA_IFNAME, name), ...port));
-  }
+  if (change.up) out.push(message(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, ifinfomsg(0, IFF_UP, IFF_UP), str(IFLA_IFNAME, name)));
   return out;
 }
 
@@ -127,11 +114,6 @@ export function parseLink(m: Message): Link {
   if (master) link.masterIndex = master.readUInt32LE(0);
   const kind = text(info.get(IFLA_INFO_KIND));
   if (kind) link.kind = kind;
-  if (text(info.get(IFLA_INFO_SLAVE_KIND)) === 'bridge' && info.get(IFLA_INFO_SLAVE_DATA)) {
-    const p = parseAttrs(info.get(IFLA_INFO_SLAVE_DATA)!);
-    const on = (t: number): boolean => p.get(t)?.[0] === 1;
-    link.port = { learning: on(IFLA_BRPORT_LEARNING), flood: on(IFLA_BRPORT_UNICAST_FLOOD), mcast_flood: on(IFLA_BRPORT_MCAST_FLOOD), bcast_flood: on(IFLA_BRPORT_BCAST_FLOOD) };
-  }
   return link;
 }
 

@@ -51,13 +51,7 @@ export class NetlinkRtnl implements Rtnl {
   }
 
   async setLink(netns: string, name: string, change: LinkChange): Promise<void> {
-    let masterIndex: number | undefined;
-    if (change.master) {
-      const m = await this.link(netns, change.master);
-      if (!m) throw new NetlinkError(`link set ${name} master ${change.master}`, ENODEV, `no device ${change.master}`);
-      masterIndex = m.ifindex;
-    }
-    const msgs = setLinkMsgs(name, change, masterIndex);
+    const msgs = setLinkMsgs(name, change);
     if (msgs.length) await requestAll(netns, NETLINK_ROUTE, msgs.map((msg) => ({ msg, what: `link set ${name}` })));
   }
 

@@ -19,23 +19,13 @@ export interface Link {
   addrgenNone: boolean;
   /** veth, bridge, … (absent for plain devices). */
   kind?: string;
-  /** Set when the link is a bridge port. */
-  port?: PortFlags;
-}
-
-export interface PortFlags {
-  learning: boolean;
-  flood: boolean;
-  mcast_flood: boolean;
-  bcast_flood: boolean;
 }
 
 export interface LinkChange {
-  master?: string;
+  /** Leave the master (bridge) the link is enslaved to. */
+  noMaster?: boolean;
   address?: string;
   addrgenNone?: boolean;
-  /** Bridge port: learning and every kind of flooding off. */
-  quietPort?: boolean;
   up?: boolean;
 }
 
@@ -65,7 +55,7 @@ export interface Rtnl {
   addresses(netns: string): Promise<Address[]>;
   /** Makes the pair (`peer` in `peerNetns`) and returns the `name` end read back. */
   addVeth(netns: string, name: string, peer: string, peerNetns: string): Promise<Link>;
-  /** Applies the change in that order: master, address, address generation, port flags, up. */
+  /** Applies the change in that order: master, address, address generation, up. */
   setLink(netns: string, name: string, change: LinkChange): Promise<void>;
   /** Deletes a link; a missing one is done. */
   delLink(netns: string, name: string): Promise<void>;
