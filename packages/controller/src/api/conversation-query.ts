@@ -33,13 +33,15 @@ export function parseTime(text: string, field: string): number {
 export interface TimeRange {
   since: number;
   until: number;
+  /** The window ends now (no `until` given): nothing is stored after its end yet. */
+  open?: boolean;
 }
 
 export function timeRange(q: { since?: string; until?: string }, now: number, defaultSpanMs: number): TimeRange {
   const until = q.until === undefined ? now : parseTime(q.until, 'query.until');
   const since = q.since === undefined ? until - defaultSpanMs : parseTime(q.since, 'query.since');
   if (since >= until) throw new MsegError('MSEG_ERR_VALIDATION', 'query.since: must be before until', 'query.since');
-  return { since, until };
+  return { since, until, open: q.until === undefined };
 }
 
 /** Rows of one resolution with buckets in [from, to). */
@@ -104,8 +106,14 @@ export async function edgeSegmentsFor(ctx: Context, r: TimeRange): Promise<Segme
       from = to;
     }
   }
-  // The last partial minute from 5 s rows, or whole when retention has removed them.
   const lastMinute = floorTo(r.until, MINUTE);
+  // A window that ends now takes its current minute from the minute row, which ingest keeps
+  // complete: the same sums as the 5 s rows (nothing is stored past now), a twelfth of the rows.
+  if (r.open && from <= lastMinute && r.until > lastMinute) {
+    out.push({ resolution: MINUTE, from, to: lastMinute + MINUTE });
+    return out.filter((s) => s.to > s.from);
+  }
+  // The last partial minute from 5 s rows, or whole when retention has removed them.
   const minutesTo = Math.max(from, lastMinute >= rawFrom || lastMinute === r.until ? lastMinute : lastMinute + MINUTE);
   out.push({ resolution: MINUTE, from, to: minutesTo });
   out.push({ resolution: RAW, from: minutesTo, to: r.until });

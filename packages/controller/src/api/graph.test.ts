@@ -67,6 +67,22 @@ describe('GET /graph', () => {
     expect(r.json.edges.find((e: any) => e.to === 'external').sessions).toBe(AUTO_GROUP_NODES + 1);
   });
 
+  it('a window that ends now reads its current minute from the minute rows, one with an end from the 5 s rows', async () => {
+    const minute = now - (now % 60_000);
+    // A minute row with no 5 s rows under it: only a read of the minute rows can see it.
+    const row = { resolution: 60_000, bucket: minute, client_node: 'svc.web', client_kind: 1, server_node: 'svc.db', server_kind: 1, server_port: 6379, proto: 6, app: 'Redis', action: 'allow' as const, rule_id: 0, bytes: 5, sessions: 1, violations: 0, last_seen: now - 1000 };
+    await t.ctx.store.db.insertInto('graph_edges').values(row).execute();
+    try {
+      const ports = (r: { json: { edges: { from: string; to: string; ports: string[] }[] } }) => r.json.edges.find((e) => e.from === 'svc.web' && e.to === 'svc.db')?.ports;
+      expect(ports(await t.reader('GET', '/api/v1/graph?level=group'))).toEqual(['tcp/22', 'tcp/5432', 'tcp/6379']);
+      expect(ports(await t.reader('GET', `/api/v1/graph?level=group&until=${now}`))).toEqual(['tcp/22', 'tcp/5432']);
+      // A window inside the current minute is read from 5 s rows either way (no minute counted twice).
+      expect(ports(await t.reader('GET', `/api/v1/graph?level=group&since=${minute + 1000}`))).toEqual(['tcp/22', 'tcp/5432']);
+    } finally {
+      await t.ctx.store.db.deleteFrom('graph_edges').where('server_port', '=', 6379).execute();
+    }
+  });
+
   it('takes a time window and refuses bad input naming the field', async () => {
     const r = await t.reader('GET', `/api/v1/graph?level=workload&since=${(T + 10) * 1000}`);
     expect(r.json).toMatchObject({ nodes: [], edges: [], since: (T + 10) * 1000, until: now });
