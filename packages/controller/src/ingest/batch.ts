@@ -88,6 +88,7 @@ interface ViolationAcc extends Omit<ConversationKey, 'bucket' | 'action'>, Omit<
 export interface IngestSink {
   /** Records the report was made of (what the group commit sizes its transactions by). */
   records: number;
+  /** The sink copies what it keeps: a caller may pass the same objects again, refilled (oplog.ts replay). */
   addConversation(k: ConversationKey, d: ConversationDelta, e: EdgeEnds): void;
   addViolation(k: ViolationKey, d: ViolationDelta): void;
   addHit(ruleId: number, sessions: number, at: number): void;
@@ -97,8 +98,37 @@ export interface IngestSink {
 
 export type ViolationKey = Omit<ConversationKey, 'bucket' | 'action'> & { action: 'deny' | 'violate' };
 
+/**
+ * Rows keyed by their bucket, then by the rest of their key as text. A bucket (ms) is past 2^31,
+ * no small integer: turning it into text for each record's key cost more than the lookup itself.
+ */
+class ByBucket<T> {
+  private readonly buckets = new Map<number, Map<string, T>>();
+
+  of(bucket: number): Map<string, T> {
+    let m = this.buckets.get(bucket);
+    if (!m) {
+      m = new Map();
+      this.buckets.set(bucket, m);
+    }
+    return m;
+  }
+
+  *values(): Generator<T> {
+    for (const m of this.buckets.values()) yield* m.values();
+  }
+
+  /** Every row, in (bucket, key) order on PostgreSQL (see inLockOrder). */
+  rows(dialect: Dialect): T[] {
+    if (dialect !== 'postgres') return [...this.values()];
+    const out: T[] = [];
+    for (const b of [...this.buckets.keys()].sort((x, y) => x - y)) out.push(...inLockOrder(this.of(b), dialect));
+    return out;
+  }
+}
+
 export class IngestBatch implements IngestSink {
-  private readonly conversations = new Map<string, ConversationAcc>();
+  private readonly conversations = new ByBucket<ConversationAcc>();
   private readonly violations = new Map<string, ViolationAcc>();
   private readonly hits = new Map<number, { hits: number; last: number }>();
   private readonly dns = new Map<string, { name: string; ip: string; at: number }>();
@@ -106,11 +136,12 @@ export class IngestBatch implements IngestSink {
   records = 0;
 
   addConversation(k: ConversationKey, d: ConversationDelta, e: EdgeEnds): void {
-    const key = `${k.bucket}|${k.clientWorkload}|${k.serverWorkload}|${k.clientIp}|${k.serverIp}|${k.serverPort}|${k.proto}|${k.app}|${k.action}|${k.ruleId}`;
-    const a = this.conversations.get(key);
+    const key = `${k.clientWorkload}|${k.serverWorkload}|${k.clientIp}|${k.serverIp}|${k.serverPort}|${k.proto}|${k.app}|${k.action}|${k.ruleId}`;
+    const rows = this.conversations.of(k.bucket);
+    const a = rows.get(key);
     if (!a) {
       // Spelled out, not spread: one object shape for all rows, which V8 handles many times faster.
-      this.conversations.set(key, {
+      rows.set(key, {
         bucket: k.bucket,
         clientWorkload: k.clientWorkload,
         serverWorkload: k.serverWorkload,
@@ -146,11 +177,12 @@ export class IngestBatch implements IngestSink {
     if (d.lastSeen > a.lastSeen) a.lastSeen = d.lastSeen;
   }
 
-  private static addEdge(edges: Map<string, EdgeAcc>, resolution: number, bucket: number, k: ConversationAcc, d: { bytes: number; sessions: number; violations: number; lastSeen: number }): void {
-    const key = `${resolution}|${bucket}|${k.clientNode}|${k.clientKind}|${k.serverNode}|${k.serverKind}|${k.serverPort}|${k.proto}|${k.app}|${k.action}|${k.ruleId}`;
-    const a = edges.get(key);
+  /** Adds a conversation's counters to its group-map edge of `bucket`; `key` is the edge's key within the bucket. */
+  private static addEdge(edges: ByBucket<EdgeAcc>, resolution: number, bucket: number, key: string, k: ConversationAcc): void {
+    const rows = edges.of(bucket);
+    const a = rows.get(key);
     if (!a) {
-      edges.set(key, {
+      rows.set(key, {
         client: k.clientNode,
         clientKind: k.clientKind,
         server: k.serverNode,
@@ -162,17 +194,17 @@ export class IngestBatch implements IngestSink {
         app: k.app,
         action: k.action,
         ruleId: k.ruleId,
-        bytes: d.bytes,
-        sessions: d.sessions,
-        violations: d.violations,
-        lastSeen: d.lastSeen,
+        bytes: k.bytes,
+        sessions: k.sessions,
+        violations: k.violations,
+        lastSeen: k.lastSeen,
       });
       return;
     }
-    a.bytes += d.bytes;
-    a.sessions += d.sessions;
-    a.violations += d.violations;
-    if (d.lastSeen > a.lastSeen) a.lastSeen = d.lastSeen;
+    a.bytes += k.bytes;
+    a.sessions += k.sessions;
+    a.violations += k.violations;
+    if (k.lastSeen > a.lastSeen) a.lastSeen = k.lastSeen;
   }
 
   addViolation(k: ViolationKey, d: ViolationDelta): void {
@@ -223,7 +255,7 @@ export class IngestBatch implements IngestSink {
    * record).
    */
   *statements(dialect: Dialect): Generator<Statement> {
-    yield* upserts(CONVERSATIONS, sortedValues(this.conversations), dialect, (c, o, i) => {
+    yield* upserts(CONVERSATIONS, this.conversations.rows(dialect), dialect, (c, o, i) => {
       o[i] = RAW;
       o[i + 1] = c.bucket;
       o[i + 2] = c.clientWorkload;
@@ -244,12 +276,15 @@ export class IngestBatch implements IngestSink {
       o[i + 17] = c.firstSeen;
       o[i + 18] = c.lastSeen;
     });
-    const edges = new Map<string, EdgeAcc>();
+    // Per resolution and bucket; one key text per conversation serves both resolutions.
+    const raw = new ByBucket<EdgeAcc>();
+    const minutes = new ByBucket<EdgeAcc>();
     for (const c of this.conversations.values()) {
-      IngestBatch.addEdge(edges, RAW, c.bucket, c, c);
-      IngestBatch.addEdge(edges, MINUTE, c.bucket - (c.bucket % MINUTE), c, c);
+      const key = `${c.clientNode}|${c.clientKind}|${c.serverNode}|${c.serverKind}|${c.serverPort}|${c.proto}|${c.app}|${c.action}|${c.ruleId}`;
+      IngestBatch.addEdge(raw, RAW, c.bucket, key, c);
+      IngestBatch.addEdge(minutes, MINUTE, c.bucket - (c.bucket % MINUTE), key, c);
     }
-    yield* upserts(GRAPH_EDGES, sortedValues(edges), dialect, (e, o, i) => {
+    yield* upserts(GRAPH_EDGES, [...raw.rows(dialect), ...minutes.rows(dialect)], dialect, (e, o, i) => {
       o[i] = e.resolution;
       o[i + 1] = e.bucket;
       o[i + 2] = e.client;
@@ -266,7 +301,7 @@ export class IngestBatch implements IngestSink {
       o[i + 13] = e.violations;
       o[i + 14] = e.lastSeen;
     });
-    yield* upserts(VIOLATIONS, sortedValues(this.violations), dialect, (v, o, i) => {
+    yield* upserts(VIOLATIONS, inLockOrder(this.violations, dialect), dialect, (v, o, i) => {
       o[i] = v.clientWorkload;
       o[i + 1] = v.serverWorkload;
       o[i + 2] = v.clientIp;
@@ -288,12 +323,12 @@ export class IngestBatch implements IngestSink {
     // lock rule rows in the same order and cannot deadlock.
     const hit = dialect === 'postgres' ? HIT_PG : HIT_SQLITE;
     for (const [id, h] of [...this.hits].sort((a, b) => a[0] - b[0])) yield { text: hit, params: [h.hits, h.last, h.last, id] };
-    yield* upserts(DNS_NAMES, sortedValues(this.dns), dialect, (d, o, i) => {
+    yield* upserts(DNS_NAMES, inLockOrder(this.dns, dialect), dialect, (d, o, i) => {
       o[i] = d.name;
       o[i + 1] = d.ip;
       o[i + 2] = d.at;
     });
-    yield* upserts(REPORT_BATCHES, sortedValues(this.reports), dialect, (r, o, i) => {
+    yield* upserts(REPORT_BATCHES, inLockOrder(this.reports, dialect), dialect, (r, o, i) => {
       o[i] = r.agentId;
       o[i + 1] = r.batchId;
       o[i + 2] = r.at;
@@ -352,9 +387,11 @@ const HIT_SQLITE = 'update rules set hits = hits + ?, last_hit = case when last_
 const HIT_PG = 'update rules set hits = hits + $1, last_hit = case when last_hit is null or last_hit < $2 then $3 else last_hit end where id = $4';
 
 /**
- * Rows in key order: two batches upserting the same rows (both ends of a conversation, reported
- * by two agents at once) then take PostgreSQL's row locks in the same order and cannot deadlock.
+ * A map's rows, in key order on PostgreSQL: two batches upserting the same rows (both ends of a
+ * conversation, reported by two agents at once) then take its row locks in the same order and
+ * cannot deadlock. SQLite has one writer and no row locks: there the sort is time for nothing.
  */
-function sortedValues<T>(m: Map<string, T>): T[] {
+function inLockOrder<T>(m: Map<string, T>, dialect: Dialect): T[] {
+  if (dialect !== 'postgres') return [...m.values()];
   return [...m.keys()].sort().map((k) => m.get(k) as T);
 }

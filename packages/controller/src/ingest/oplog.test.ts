@@ -8,7 +8,7 @@ class Calls implements IngestSink {
   records = 0;
   readonly seen: unknown[][] = [];
   addConversation(k: ConversationKey, d: ConversationDelta, e: EdgeEnds): void {
-    this.seen.push(['conversation', k, d, e]);
+    this.seen.push(['conversation', { ...k }, { ...d }, { ...e }]);
   }
   addViolation(k: ViolationKey, d: ViolationDelta): void {
     this.seen.push(['violation', k, d]);
@@ -38,6 +38,10 @@ describe('ingest op log', () => {
     log.addViolation(vkey, vdelta);
     log.addDns('db.example', '10.0.0.2', 6);
     log.addReport('agent-a', 'b-1', 8);
+    const key2 = { ...key, bucket: key.bucket + 5_000, serverWorkload: 'w2', action: 'allow' as const, ruleId: 8 };
+    const delta2 = { ...delta, side: SERVER, bytes: 1 };
+    const ends2 = { ...ends, server: 'svc.db', serverKind: 0 };
+    log.addConversation(key2, delta2, ends2);
     const into = new Calls();
     into.records = 1;
     replay(log.encode(), into);
@@ -48,6 +52,7 @@ describe('ingest op log', () => {
       ['violation', vkey, vdelta],
       ['dns', 'db.example', '10.0.0.2', 6],
       ['report', 'agent-a', 'b-1', 8],
+      ['conversation', key2, delta2, ends2],
     ]);
   });
 

@@ -56,21 +56,46 @@ export class OpLog implements IngestSink {
   }
 }
 
-/** Makes the recorded calls again on `into`. */
+/**
+ * Makes the recorded calls again on `into`. A conversation's three arguments are the same three
+ * objects refilled for each call (a sink copies what it keeps): three objects per record were
+ * most of the writer thread's garbage.
+ */
 export function replay(ops: EncodedOps, into: IngestSink): void {
   const s = JSON.parse(ops.strings) as string[];
   const n = ops.numbers;
   into.records += ops.records;
+  const k: ConversationKey = { bucket: 0, serverPort: 0, proto: 0, ruleId: 0, clientWorkload: '', serverWorkload: '', clientIp: '', serverIp: '', app: '', action: 'allow' };
+  const d: ConversationDelta = { side: 0, bytes: 0, packets: 0, sessions: 0, violations: 0, threatSeverity: 0, firstSeen: 0, lastSeen: 0 };
+  const e: EdgeEnds = { client: '', clientKind: 0, server: '', serverKind: 0 };
   let i = 0;
   let j = 0;
   while (i < n.length) {
     switch (n[i]) {
       case CONVERSATION:
-        into.addConversation(
-          { bucket: n[i + 1], serverPort: n[i + 2], proto: n[i + 3], ruleId: n[i + 4], clientWorkload: s[j], serverWorkload: s[j + 1], clientIp: s[j + 2], serverIp: s[j + 3], app: s[j + 4], action: s[j + 5] as Verdict },
-          { side: n[i + 5], bytes: n[i + 6], packets: n[i + 7], sessions: n[i + 8], violations: n[i + 9], threatSeverity: n[i + 10], firstSeen: n[i + 11], lastSeen: n[i + 12] },
-          { client: s[j + 6], clientKind: n[i + 13], server: s[j + 7], serverKind: n[i + 14] },
-        );
+        k.bucket = n[i + 1];
+        k.serverPort = n[i + 2];
+        k.proto = n[i + 3];
+        k.ruleId = n[i + 4];
+        k.clientWorkload = s[j];
+        k.serverWorkload = s[j + 1];
+        k.clientIp = s[j + 2];
+        k.serverIp = s[j + 3];
+        k.app = s[j + 4];
+        k.action = s[j + 5] as Verdict;
+        d.side = n[i + 5];
+        d.bytes = n[i + 6];
+        d.packets = n[i + 7];
+        d.sessions = n[i + 8];
+        d.violations = n[i + 9];
+        d.threatSeverity = n[i + 10];
+        d.firstSeen = n[i + 11];
+        d.lastSeen = n[i + 12];
+        e.client = s[j + 6];
+        e.clientKind = n[i + 13];
+        e.server = s[j + 7];
+        e.serverKind = n[i + 14];
+        into.addConversation(k, d, e);
         i += 15;
         j += 8;
         break;
