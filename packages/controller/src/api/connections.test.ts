@@ -77,6 +77,16 @@ describe('GET /connections', () => {
     expect(b.json.items[0].clientWorkload).toBe('web2');
   });
 
+  it('pages past what the newest bucket holds, with sums over the whole window', async () => {
+    // The newest 5 s bucket holds one conversation; the page's second one is in the bucket before.
+    const a = await get('?limit=1&offset=1');
+    expect(a.json.total).toBe(3);
+    expect(a.json.items.map((c: any) => [c.clientWorkload, c.serverWorkload, c.serverPort, c.bytes])).toEqual([['web1', '', 443, 10]]);
+    const first = await get('?limit=1');
+    expect(first.json.items.map((c: any) => [c.clientWorkload, c.serverWorkload, c.bytes, c.sessions, c.enforcedBy])).toEqual([['web1', 'db1', 200, 1, 'both']]);
+    expect((await get('?limit=5&offset=3')).json).toMatchObject({ items: [], total: 3 });
+  });
+
   it.each([
     ['?verdict=maybe', 400, 'query.verdict'],
     ['?since=yesterday', 400, 'query.since'],

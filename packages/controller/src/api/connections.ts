@@ -7,7 +7,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import { startRollup } from '../ingest/rollup.js';
 import type { ApiPlugin } from './index.js';
-import { inSegmentsFor, segmentsFor, timeRange, Verdict } from './conversation-query.js';
+import { bucketCondition, bucketStep, inSegmentsFor, segmentsFor, timeRange, Verdict, type EndFilter, type Segment } from './conversation-query.js';
+import type { Context } from '../server/context.js';
 import { ErrorResponses, PageOf } from './schemas/common.js';
 import { emptyPage, Endpoint, Flow, LogQuery, resolveEndpoints } from './schemas/log-query.js';
 
@@ -35,6 +36,97 @@ export type ConnectionQuery = Static<typeof ConnectionQuery>;
 
 const KEY = ['client_workload', 'server_workload', 'client_ip', 'server_ip', 'server_port', 'proto', 'app', 'action', 'rule_id'] as const;
 
+const KEY_ORDER = KEY.map((c) => sql.ref(c));
+
+/** A conversation key's sums over some rows. */
+interface Sums {
+  client_workload: string;
+  server_workload: string;
+  client_ip: string;
+  server_ip: string;
+  server_port: number;
+  proto: number;
+  app: string;
+  action: Conversation['verdict'];
+  rule_id: number | string;
+  min_enforced_by: string;
+  max_enforced_by: string;
+  bytes: number | string;
+  packets: number | string;
+  sessions: number | string;
+  violations: number | string;
+  threat_severity: number | string;
+  first_seen: number | string;
+  last_seen: number | string;
+}
+
+function mergeSums(a: Sums, b: Sums): Sums {
+  return {
+    ...a,
+    min_enforced_by: a.min_enforced_by < b.min_enforced_by ? a.min_enforced_by : b.min_enforced_by,
+    max_enforced_by: a.max_enforced_by > b.max_enforced_by ? a.max_enforced_by : b.max_enforced_by,
+    bytes: Number(a.bytes) + Number(b.bytes),
+    packets: Number(a.packets) + Number(b.packets),
+    sessions: Number(a.sessions) + Number(b.sessions),
+    violations: Number(a.violations) + Number(b.violations),
+    threat_severity: Math.max(Number(a.threat_severity), Number(b.threat_severity)),
+    first_seen: Math.min(Number(a.first_seen), Number(b.first_seen)),
+    last_seen: Math.max(Number(a.last_seen), Number(b.last_seen)),
+  };
+}
+
+/**
+ * The newest `n` buckets of the window as segments, and whether that is all of it. A row's
+ * last_seen lies in its bucket and segments follow each other in time, so a key found there has
+ * its latest last_seen there, later than any key found only before: the newest part that holds
+ * offset + limit keys holds the page, in the same order.
+ */
+function newestPart(segments: Segment[], n: number): { segments: Segment[]; whole: boolean } {
+  const out: Segment[] = [];
+  let left = n;
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const s = segments[i];
+    const step = bucketStep(s.resolution);
+    const last = Math.floor((s.to - 1) / step) * step;
+    const from = last - (left - 1) * step;
+    if (from <= s.from) {
+      out.unshift(s);
+      left -= Math.floor((last - Math.ceil(s.from / step) * step) / step) + 1;
+      continue;
+    }
+    out.unshift({ resolution: s.resolution, from, to: s.to });
+    return { segments: out, whole: false };
+  }
+  return { segments: out, whole: true };
+}
+
+/**
+ * Sums of the given keys over one segment. The keys drive the join (CROSS JOIN: SQLite keeps
+ * that order) so each (key, bucket) is one seek of the key index; their numbers are inlined, as
+ * PostgreSQL would type untyped parameters in VALUES as text.
+ */
+async function pageSums(ctx: Context, keys: string[][], seg: Segment): Promise<Sums[]> {
+  if (keys.length === 0) return [];
+  const values = sql.join(
+    keys.map(
+      ([cw, sw, cip, sip, port, proto, app, action, rule]) =>
+        sql`(${cw}, ${sw}, ${cip}, ${sip}, ${sql.lit(Number(port))}, ${sql.lit(Number(proto))}, ${app}, ${action}, ${sql.lit(Number(rule))})`,
+    ),
+  );
+  const r = await sql<Sums>`
+    with p (cw, sw, cip, sip, port, proto, app, action, rule_id) as (values ${values})
+    select c.client_workload, c.server_workload, c.client_ip, c.server_ip, c.server_port, c.proto, c.app, c.action, c.rule_id,
+      min(c.enforced_by) as min_enforced_by, max(c.enforced_by) as max_enforced_by, sum(c.bytes) as bytes, sum(c.packets) as packets,
+      sum(c.sessions) as sessions, sum(c.violations) as violations, max(c.threat_severity) as threat_severity,
+      min(c.first_seen) as first_seen, max(c.last_seen) as last_seen
+    from p cross join conversations c
+    where c.resolution = ${seg.resolution} and ${bucketCondition(seg.resolution, seg.from, seg.to)}
+      and c.client_workload = p.cw and c.server_workload = p.sw and c.client_ip = p.cip and c.server_ip = p.sip
+      and c.server_port = p.port and c.proto = p.proto and c.app = p.app and c.action = p.action and c.rule_id = p.rule_id
+    group by c.client_workload, c.server_workload, c.client_ip, c.server_ip, c.server_port, c.proto, c.app, c.action, c.rule_id`.execute(ctx.store.db);
+  return r.rows;
+}
+
 const connections: ApiPlugin = async (app, { ctx }) => {
   let stopRollup: (() => void) | null = null;
   app.addHook('onReady', async () => {
@@ -59,47 +151,52 @@ const connections: ApiPlugin = async (app, { ctx }) => {
       const ends = await resolveEndpoints(ctx, req.query, ['from', 'to']);
       if (!ends) return emptyPage(req.query);
 
-      let q = ctx.store.db.selectFrom('conversations').where((eb) => inSegmentsFor(eb, segments, { client: ends.from, server: ends.to }));
-      if (appName !== undefined) q = q.where('app', '=', appName);
-      if (port !== undefined) q = q.where('server_port', '=', port);
-      if (verdict !== undefined) q = q.where('action', '=', verdict);
-      const grouped = q.groupBy([...KEY]);
+      const db = ctx.store.db;
+      const filter: EndFilter = { client: ends.from, server: ends.to };
+      // The filters are all key columns: each step below reads the key index alone until step 3.
+      const matching = (segs: Segment[]) => {
+        let q = db.selectFrom('conversations').where((eb) => inSegmentsFor(eb, segs, filter));
+        if (appName !== undefined) q = q.where('app', '=', appName);
+        if (port !== undefined) q = q.where('server_port', '=', port);
+        if (verdict !== undefined) q = q.where('action', '=', verdict);
+        return q;
+      };
 
-      // One aggregation for the page and the total (a window function over the groups): the
-      // window's rows are read once, not once per query.
-      const rows = await grouped
-        .select([...KEY])
-        .select((eb) => [
-          sql<string>`case when min(enforced_by) = max(enforced_by) then min(enforced_by) else 'both' end`.as('enforced_by'),
-          eb.fn.sum<number>('bytes').as('bytes'),
-          eb.fn.sum<number>('packets').as('packets'),
-          eb.fn.sum<number>('sessions').as('sessions'),
-          eb.fn.sum<number>('violations').as('violations'),
-          eb.fn.max('threat_severity').as('threat_severity'),
-          eb.fn.min('first_seen').as('first_seen'),
-          eb.fn.max('last_seen').as('last_seen'),
-          sql<number>`count(*) over ()`.as('total'),
-        ])
-        .orderBy('last_seen', 'desc')
-        .orderBy('client_workload')
-        .orderBy('server_workload')
-        .orderBy('client_ip')
-        .orderBy('server_ip')
-        .orderBy('server_port')
-        .orderBy('proto')
-        .orderBy('app')
-        .orderBy('action')
-        .orderBy('rule_id')
-        .limit(limit)
-        .offset(offset)
-        .execute();
-      // A page past the end has no row to carry the total: count apart.
-      const total =
-        rows.length > 0
-          ? Number(rows[0].total)
-          : offset === 0
-            ? 0
-            : Number((await ctx.store.db.selectFrom(grouped.select(sql`1`.as('one')).as('g')).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
+      // 1. The total: distinct keys of the window, counted from the key index without a table row.
+      const total = Number(
+        (await db.selectFrom(matching(segments).select([...KEY]).distinct().as('k')).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n,
+      );
+      if (offset >= total) return { items: [], total, limit, offset };
+
+      // 2. Which keys the page holds: the newest buckets first (see newestPart), as few as hold the
+      // page, instead of summing every row of the window to sort the sums.
+      const need = offset + limit;
+      let recent: string[][] = [];
+      for (let n = 1; ; n *= 2) {
+        const part = newestPart(segments, n);
+        const rows = await matching(part.segments)
+          .groupBy([...KEY])
+          .select([...KEY])
+          .select((eb) => eb.fn.max('last_seen').as('last_seen'))
+          .orderBy('last_seen', 'desc')
+          .orderBy(KEY_ORDER)
+          .limit(need)
+          .execute();
+        recent = rows.map((r) => KEY.map((c) => String(r[c])));
+        if (rows.length >= need || part.whole) break;
+      }
+      const page = recent.slice(offset);
+
+      // 3. The page's sums over the whole window: a seek per key and bucket.
+      const sums = new Map<string, Sums>();
+      for (const seg of segments) {
+        for (const r of await pageSums(ctx, page, seg)) {
+          const k = JSON.stringify(KEY.map((c) => String(r[c])));
+          const prev = sums.get(k);
+          sums.set(k, prev ? mergeSums(prev, r) : r);
+        }
+      }
+      const rows = page.map((key) => sums.get(JSON.stringify(key)) as Sums);
       const items = rows.map(
         (r): Conversation => ({
           clientWorkload: r.client_workload,
@@ -111,7 +208,7 @@ const connections: ApiPlugin = async (app, { ctx }) => {
           app: r.app,
           verdict: r.action,
           ruleId: Number(r.rule_id),
-          enforcedBy: r.enforced_by as Conversation['enforcedBy'],
+          enforcedBy: (r.min_enforced_by === r.max_enforced_by ? r.min_enforced_by : 'both') as Conversation['enforcedBy'],
           bytes: Number(r.bytes),
           packets: Number(r.packets),
           sessions: Number(r.sessions),
