@@ -8,8 +8,8 @@
  * `maxPauseMs`), gathering reports meanwhile: a quick one (little traffic, tests) is followed at
  * once, while under load transactions grow until `maxRecords` makes them start sooner. Few large
  * transactions are what make SQLite fast here: a commit writes every page it dirtied to the WAL,
- * and conversations dirty index pages all over (per workload), so a page written once per
- * transaction instead of once per report is most of the cost saved.
+ * and a report's conversations dirty pages all over its buckets' key ranges, so a page written
+ * once per transaction instead of once per report is most of the cost saved.
  *
  * The same pacing serves the SQLite writer thread (writer-worker.ts) and PostgreSQL (commit.ts);
  * what a batch is and how it is written is the caller's.

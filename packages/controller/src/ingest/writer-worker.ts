@@ -9,9 +9,8 @@
  * Transactions are larger than on PostgreSQL (up to 50,000 records, the next one up to a second
  * after the last): they hold up no one but the few writes of kysely's connection (heartbeats,
  * policy edits), and the larger they are, the more reports share each conversation and group-map
- * row and each dirtied index page (the per-workload indexes take a page per workload per
- * transaction; measured alone, 50,000-record transactions wrote ~1.5x the records per second of
- * 20,000-record ones).
+ * row and each dirtied index page (measured alone, 50,000-record transactions wrote ~1.5x the
+ * records per second of 20,000-record ones).
  *
  * The thread runs at a lower CPU priority than the event loop and the REST read thread (on Linux
  * a nice value is per thread): when the cores are short, a UI request is answered first and the
