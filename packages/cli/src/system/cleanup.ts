@@ -1,7 +1,7 @@
 /**
  * Removes what a stack made in the kernel, with the agent's own reconcilers' prune and delete
  * (they know its names: `nv-` links, the mirror filters, `inet mseg` tables, the capture
- * namespace with nv-br and its `bridge mseg` table), given "nothing is desired". Container
+ * namespace with the nv-in ports, and an earlier version's nv-br), given "nothing is desired". Container
  * namespaces are those of the containers of the Docker engine the stack watched: exactly where
  * its agent could have put anything, and nowhere else.
  */

@@ -13,7 +13,7 @@ export interface Layout {
   logDir: string;
   /** controller store, TLS certificate, admin password and join token: /var/lib/mseg */
   dataDir: string;
-  /** network namespace of nv-br and the taps */
+  /** capture network namespace: the taps' nv-in ends, where the DP reads */
   netns: string;
   host: string;
   apiPort: number;
