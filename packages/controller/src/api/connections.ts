@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import { startRollup } from '../ingest/rollup.js';
 import type { ApiPlugin } from './index.js';
-import { bucketCondition, bucketStep, inSegmentsFor, segmentsFor, timeRange, Verdict, type EndFilter, type Segment } from './conversation-query.js';
+import { bucketCondition, bucketStep, inSegmentsFor, segmentsFor, storedPart, timeRange, Verdict, type EndFilter, type Segment } from './conversation-query.js';
 import type { Context } from '../server/context.js';
 import { ErrorResponses, PageOf } from './schemas/common.js';
 import { emptyPage, Endpoint, Flow, LogQuery, resolveEndpoints } from './schemas/log-query.js';
@@ -147,7 +147,7 @@ const connections: ApiPlugin = async (app, { ctx }) => {
     async (req) => {
       const { limit, offset, app: appName, port, verdict } = req.query;
       const range = timeRange(req.query, ctx.now(), 60 * 60_000);
-      const segments = await segmentsFor(ctx, range);
+      const segments = await storedPart(ctx, await segmentsFor(ctx, range));
       const ends = await resolveEndpoints(ctx, req.query, ['from', 'to']);
       if (!ends) return emptyPage(req.query);
 
