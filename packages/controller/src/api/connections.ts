@@ -163,9 +163,14 @@ const connections: ApiPlugin = async (app, { ctx }) => {
       };
 
       // 1. The total: distinct keys of the window, counted from the key index without a table row.
-      const total = Number(
-        (await db.selectFrom(matching(segments).select([...KEY]).distinct().as('k')).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n,
-      );
+      // With only a server filter, that index would still cover the query, and SQLite would rather
+      // read every key of each listed bucket than seek conversations_server and read the rows:
+      // reading last_seen too makes it seek.
+      const keys =
+        filter.server && !filter.client
+          ? matching(segments).groupBy([...KEY]).select([...KEY]).select((eb) => eb.fn.max('last_seen').as('last_seen'))
+          : matching(segments).select([...KEY]).distinct();
+      const total = Number((await db.selectFrom(keys.as('k')).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
       if (offset >= total) return { items: [], total, limit, offset };
 
       // 2. Which keys the page holds: the newest buckets first (see newestPart), as few as hold the
@@ -173,7 +178,8 @@ const connections: ApiPlugin = async (app, { ctx }) => {
       const need = offset + limit;
       let recent: string[][] = [];
       for (let n = 1; ; n *= 2) {
-        const part = newestPart(segments, n);
+        // When the page reaches the last key, the newest part would grow to the whole window anyway.
+        const part = total <= need ? { segments, whole: true } : newestPart(segments, n);
         const rows = await matching(part.segments)
           .groupBy([...KEY])
           .select([...KEY])
