@@ -17,6 +17,7 @@ import { callerAgent } from './auth.js';
 import { decodeConnection } from './connection-wire.js';
 import { threatFromProto, violationFromProto, workloadFromProto } from './convert.js';
 import { joinTokenMatches } from './join-token.js';
+import { Turns } from './turns.js';
 import { watchPolicy } from './watch.js';
 
 /** Records in one report at most; an agent's bounded queue sends less. */
@@ -90,6 +91,7 @@ export function routeAgentService(router: ConnectRouter, ctx: Context, joinToken
 
 function agentService(ctx: Context, joinToken: string): AgentServiceImpl {
   const onceper = batches(ctx);
+  const turns = new Turns();
   return {
     async register(req) {
       if (!joinTokenMatches(joinToken, req.joinToken)) throw new MsegError('MSEG_ERR_AGENT_UNAUTHENTICATED', 'wrong join token');
@@ -133,9 +135,12 @@ function agentService(ctx: Context, joinToken: string): AgentServiceImpl {
     async reportConnections(req, call) {
       const agent = callerAgent(call.values);
       checkBatch(req.batchId, req.connections.length + req.dnsAnswers.length, 'connections');
-      const items = req.connections.map(decodeConnection);
       const dns = req.dnsAnswers.map((a) => ({ name: a.name, ip: a.ip }));
-      const duplicate = await onceper(agent.id, req.batchId, (report) => ingestConnections(ctx, agent.id, agent.host, items, dns, report));
+      const duplicate = await onceper(agent.id, req.batchId, async (report) => {
+        // The costly part (decode, resolve, encode for the writer) in a turn of its own.
+        await turns.next();
+        await ingestConnections(ctx, agent.id, agent.host, req.connections.map(decodeConnection), dns, report);
+      });
       return { duplicate };
     },
 
