@@ -3,7 +3,7 @@ import { patchSystemConfig } from '../server/config.js';
 import { testController, type TestController } from '../testing/controller.js';
 import { ingestConnections } from './connections.js';
 import { connection, seedAgent, seedWorkloads } from './fixtures.js';
-import { DAY, HOUR, MINUTE, rollupState, runRollup } from './rollup.js';
+import { DAY, HOUR, MINUTE, REPORT_BATCH_HOLD_MS, rollupState, runRollup } from './rollup.js';
 
 // An hour boundary, so the test's traffic fills whole minutes of one hour.
 const H0 = Math.ceil(1_700_000_000_000 / HOUR) * HOUR;
@@ -111,5 +111,13 @@ describe('runRollup', () => {
     expect((await totals(HOUR)).rows).toBe(0);
     expect((await edgeTotals(HOUR)).rows).toBe(0);
     expect(await t.ctx.store.db.selectFrom('violations').selectAll().execute()).toEqual([]);
+  });
+
+  it('forgets the batch ids of reports older than the hold, keeps the recent ones', async () => {
+    const at = (ago: number) => ({ agent_id: 'agent-a', batch_id: `b-${ago}`, received_at: now - ago });
+    await t.ctx.store.db.insertInto('report_batches').values([at(REPORT_BATCH_HOLD_MS + MINUTE), at(REPORT_BATCH_HOLD_MS - MINUTE), at(0)]).execute();
+    expect((await runRollup(t.ctx)).deleted).toBe(1);
+    const left = await t.ctx.store.db.selectFrom('report_batches').select('batch_id').orderBy('received_at').execute();
+    expect(left.map((r) => r.batch_id)).toEqual([`b-${REPORT_BATCH_HOLD_MS - MINUTE}`, 'b-0']);
   });
 });

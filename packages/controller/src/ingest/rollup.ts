@@ -23,6 +23,13 @@ export const DAY = 86_400_000;
 export const RAW = 0;
 export const LATENESS_MS = 2 * MINUTE;
 export const ROLLUP_INTERVAL_MS = 60_000;
+/**
+ * How long a stored report's batch id is kept to recognise it when sent again. An agent resends a
+ * batch only while it waits for that batch's answer (its ids carry its boot, and a restart starts
+ * new batches): after a lost answer that is seconds to minutes, hours only if the controller stays
+ * out of reach that long after it stored the batch.
+ */
+export const REPORT_BATCH_HOLD_MS = 6 * HOUR;
 
 const STATE_KEY = 'rollup';
 /** PostgreSQL advisory lock id: one replica rolls up at a time, the others skip the run. */
@@ -144,6 +151,7 @@ export async function runRollup(ctx: Context, lateness = LATENESS_MS): Promise<R
     const oldest = now - retention.hourDays * DAY;
     deleted += Number((await tx.deleteFrom('violations').where('last_seen', '<', oldest).executeTakeFirst()).numDeletedRows);
     deleted += Number((await tx.deleteFrom('threats').where('last_seen', '<', oldest).executeTakeFirst()).numDeletedRows);
+    deleted += Number((await tx.deleteFrom('report_batches').where('received_at', '<', now - REPORT_BATCH_HOLD_MS).executeTakeFirst()).numDeletedRows);
     return { minutesRolled, hoursRolled, deleted };
   });
 }

@@ -8,6 +8,7 @@ import * as v1 from './migrations/001-initial.js';
 import * as v2 from './migrations/002-conversations.js';
 import * as v3 from './migrations/003-graph-edges.js';
 import * as v4 from './migrations/004-conversations-by-bucket.js';
+import * as v5 from './migrations/005-report-batches-by-time.js';
 
 interface Migration {
   version: number;
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, up: v2.up },
   { version: 3, up: v3.up },
   { version: 4, up: v4.up },
+  { version: 5, up: v5.up },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
