@@ -9,6 +9,7 @@ import { startRollup } from '../ingest/rollup.js';
 import type { ApiPlugin } from './index.js';
 import { bucketCondition, bucketStep, inSegmentsFor, segmentsFor, storedPart, timeRange, Verdict, type EndFilter, type Segment } from './conversation-query.js';
 import type { Context } from '../server/context.js';
+import type { ConversationsTable } from '../store/schema.js';
 import { ErrorResponses, PageOf } from './schemas/common.js';
 import { emptyPage, Endpoint, Flow, LogQuery, resolveEndpoints } from './schemas/log-query.js';
 
@@ -38,16 +39,8 @@ const KEY = ['client_workload', 'server_workload', 'client_ip', 'server_ip', 'se
 
 const KEY_ORDER = KEY.map((c) => sql.ref(c));
 
-/** A conversation key's sums over some rows. */
-interface Sums {
-  client_workload: string;
-  server_workload: string;
-  client_ip: string;
-  server_ip: string;
-  server_port: number;
-  proto: number;
-  app: string;
-  action: Conversation['verdict'];
+/** A conversation key's sums over some rows (numbers may come back as text from PostgreSQL). */
+interface Sums extends Pick<ConversationsTable, 'client_workload' | 'server_workload' | 'client_ip' | 'server_ip' | 'server_port' | 'proto' | 'app' | 'action'> {
   rule_id: number | string;
   min_enforced_by: string;
   max_enforced_by: string;
