@@ -220,6 +220,16 @@ describe('gRPC agent API: reports', () => {
     const marks = await t.ctx.store.db.selectFrom('report_batches').selectAll().where('agent_id', '=', a.id).execute();
     expect(marks.map((m) => m.batch_id)).toEqual(['batch-0001']);
     expect(await codeOf(client.reportConnections({ ...batch, batchId: '' }, a.opts))).toBe(Code.InvalidArgument);
+
+    // A record the controller cannot take refuses the whole batch, naming the record; nothing of it
+    // is stored and its id stays unused, so the agent's corrected batch is taken under it.
+    const bad = { ...batch, batchId: 'batch-0002', connections: [batch.connections[0], { ...batch.connections[0], action: Verdict.UNSPECIFIED }] };
+    const refused = await client.reportConnections(bad, a.opts).then(() => null, (e: unknown) => ConnectError.from(e));
+    expect(refused?.code).toBe(Code.InvalidArgument);
+    expect(refused?.rawMessage).toContain('connections[1].action');
+    expect(await bytes()).toEqual(after);
+    expect((await client.reportConnections({ ...bad, connections: [batch.connections[0]] }, a.opts)).duplicate).toBe(false);
+    expect(await bytes()).toEqual([10000, 2]);
   });
 });
 
