@@ -12,6 +12,8 @@ export default defineConfig({
   test: {
     // Build + PostgreSQL, then a Docker engine for the agent's container tests.
     globalSetup: ['./vitest.global-setup.ts', './packages/agent/test/helpers/docker-setup.ts'],
+    // Stopping the dockerd a run started (its containers, containerd) takes up to 20 s.
+    teardownTimeout: 30_000,
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
       {

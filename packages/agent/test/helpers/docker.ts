@@ -13,6 +13,8 @@ const run = promisify(execFile);
 export const DOCKER_SOCKET = '/var/run/docker.sock';
 const LOG_DIR = '/var/log/mseg-test';
 const START_TIMEOUT_MS = 60_000;
+/** Longest wait for dockerd to stop at the end of a run (within vitest's teardownTimeout). */
+const STOP_TIMEOUT_MS = 20_000;
 
 async function answers(): Promise<boolean> {
   try {
@@ -49,8 +51,11 @@ export async function ensureDocker(): Promise<() => Promise<void>> {
       return async () => {
         stop();
         // dockerd stops its containers and its containerd on SIGTERM; wait so the next run
-        // does not find a half-stopped engine holding the socket.
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+        // does not find a half-stopped engine holding the socket. The timer goes once dockerd
+        // is gone: left pending, it held the test run open after its end.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, STOP_TIMEOUT_MS)))]);
+        clearTimeout(timer);
       };
     }
     await new Promise((r) => setTimeout(r, 250));
