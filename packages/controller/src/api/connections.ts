@@ -39,6 +39,9 @@ const KEY = ['client_workload', 'server_workload', 'client_ip', 'server_ip', 'se
 
 const KEY_ORDER = KEY.map((c) => sql.ref(c));
 
+/** A row's conversation key as text, column by column (numbers may come back as text from PostgreSQL). */
+const keyOf = (r: Record<(typeof KEY)[number], unknown>): string[] => KEY.map((c) => String(r[c]));
+
 /** A conversation key's sums over some rows (numbers may come back as text from PostgreSQL). */
 interface Sums extends Pick<ConversationsTable, 'client_workload' | 'server_workload' | 'client_ip' | 'server_ip' | 'server_port' | 'proto' | 'app' | 'action'> {
   rule_id: number | string;
@@ -181,7 +184,7 @@ const connections: ApiPlugin = async (app, { ctx }) => {
           .orderBy(KEY_ORDER)
           .limit(need)
           .execute();
-        recent = rows.map((r) => KEY.map((c) => String(r[c])));
+        recent = rows.map(keyOf);
         if (rows.length >= need || part.whole) break;
       }
       const page = recent.slice(offset);
@@ -190,7 +193,7 @@ const connections: ApiPlugin = async (app, { ctx }) => {
       const sums = new Map<string, Sums>();
       for (const seg of segments) {
         for (const r of await pageSums(ctx, page, seg)) {
-          const k = JSON.stringify(KEY.map((c) => String(r[c])));
+          const k = JSON.stringify(keyOf(r));
           const prev = sums.get(k);
           sums.set(k, prev ? mergeSums(prev, r) : r);
         }

@@ -3,7 +3,7 @@
  * 24 hours that their own end's rules do not allow (the client's egress rules when a member is the
  * client, the server's ingress rules when it is the server), decided as explain.ts decides.
  */
-import { bucketCondition, bucketStep } from '../api/conversation-query.js';
+import { bucketCondition, bucketStep, storedPart } from '../api/conversation-query.js';
 import { MsegError } from '../errors.js';
 import { HOUR, MINUTE, RAW } from '../ingest/rollup.js';
 import type { Context } from '../server/context.js';
@@ -52,12 +52,12 @@ const CHUNK = 400;
 async function memberConversations(ctx: Context, ids: string[], members: Set<string>, since: number) {
   const db = ctx.store.db;
   const rows = [];
-  for (const resolution of RESOLUTIONS) {
+  const day = RESOLUTIONS.map((resolution) => {
     const step = bucketStep(resolution);
-    const lo = (await db.selectFrom('conversations').select((eb) => eb.fn.min('bucket').as('b')).where('resolution', '=', resolution).where('bucket', '>=', since - (since % step)).executeTakeFirst())?.b;
-    if (lo === null || lo === undefined) continue;
-    const hi = Number((await db.selectFrom('conversations').select((eb) => eb.fn.max('bucket').as('b')).where('resolution', '=', resolution).executeTakeFirstOrThrow()).b);
-    const buckets = bucketCondition(resolution, Number(lo), hi + 1);
+    return { resolution, from: since - (since % step), to: Number.MAX_SAFE_INTEGER };
+  });
+  for (const { resolution, from, to } of await storedPart(ctx, day)) {
+    const buckets = bucketCondition(resolution, from, to);
     for (let i = 0; i < ids.length; i += CHUNK) {
       const chunk = ids.slice(i, i + CHUNK);
       for (const column of ['client_workload', 'server_workload'] as const) {
