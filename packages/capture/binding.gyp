@@ -4,6 +4,7 @@
       "target_name": "mseg_capture",
       "sources": [
         "src/addon.cc",
+        "src/bpf.cc",
         "src/js_errors.cc",
         "src/options.cc",
         "src/capture.cc",

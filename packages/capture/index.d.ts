@@ -107,3 +107,42 @@ export declare const FRAME_PKTTYPE: 7;
  * within 10 s: 'ETIMEDOUT'), with an Error like Capture's. Needs CAP_SYS_ADMIN to enter a namespace.
  */
 export declare function netlinkRequest(netns: string, protocol: number, request: Uint8Array, messages: number): Promise<Buffer>;
+
+/**
+ * bpf(2), synchronously: the calls the session bypass needs (dp's bypass/, the agent's mirror).
+ * Failures throw an Error like Capture's (`code` the errno name, `syscall` e.g. 'bpf(BPF_MAP_CREATE)');
+ * a refused program's message ends with the verifier's last lines.
+ */
+export declare function bpfMapCreate(type: number, keySize: number, valueSize: number, maxEntries: number, name: string): number;
+/** Opens a pinned map or program (a path on a bpf filesystem); returns a new descriptor. */
+export declare function bpfObjGet(path: string): number;
+/** Pins the map or program at `path` on a bpf filesystem, so it outlives this process. */
+export declare function bpfObjPin(fd: number, path: string): void;
+export interface BpfMapInfo {
+  id: number;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  name: string;
+}
+export declare function bpfMapInfo(fd: number): BpfMapInfo;
+/** Loads a program of `type` (BPF_PROG_TYPE_*) from raw 8-byte instructions; returns its descriptor. */
+export declare function bpfProgLoad(type: number, insns: Uint8Array, license: string, name: string): number;
+/**
+ * Looks up each of the keys (`keySize` bytes apiece) and writes its value (`valueSize` bytes) at
+ * the same position in `values`; a missing key's value is zeros. Returns how many were found.
+ */
+export declare function bpfMapLookup(fd: number, keys: Uint8Array, keySize: number, values: Uint8Array, valueSize: number): number;
+/**
+ * Writes each key's value (BPF_ANY 0, BPF_NOEXIST 1, BPF_EXIST 2 as `flags`). Returns how many
+ * were written: a full map stops the batch there rather than throwing.
+ */
+export declare function bpfMapUpdate(fd: number, keys: Uint8Array, keySize: number, values: Uint8Array, valueSize: number, flags: number): number;
+/** Deletes each key; returns how many existed. */
+export declare function bpfMapDelete(fd: number, keys: Uint8Array, keySize: number): number;
+/** Deletes every key of a hash map; returns how many there were. */
+export declare function bpfMapClear(fd: number, keySize: number): number;
+export declare function closeFd(fd: number): void;
+/** Whether `path` is on a mounted bpf filesystem. */
+export declare function isBpfFs(path: string): boolean;

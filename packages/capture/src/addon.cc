@@ -1,6 +1,8 @@
-// Module entry: the Capture class, the layout of the per-frame index words, and netlinkRequest.
+// Module entry: the Capture class, the layout of the per-frame index words, netlinkRequest and the
+// bpf(2) calls.
 #include <node_api.h>
 
+#include "bpf.h"
 #include "capture.h"
 #include "js_errors.h"
 #include "netlink.h"
@@ -24,6 +26,7 @@ NAPI_MODULE_INIT() {
   napi_value netlink = DefineNetlinkRequest(env);
   if (netlink == nullptr) return nullptr;
   NAPI_CALL(env, napi_set_named_property(env, exports, "netlinkRequest", netlink));
+  if (!DefineBpf(env, exports)) return nullptr;
   const struct {
     const char* name;
     uint32_t value;

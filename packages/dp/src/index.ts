@@ -11,3 +11,5 @@ export { encodeFrame, FrameDecoder, MAX_FRAME } from './control/framing.js';
 export type { ConnectionRecord, DirectionName } from './report/connection-aggregator.js';
 export type { ThreatRecord } from './threat/threat-log.js';
 export { parseAddress, parseCidr, cidrContains, formatAddress, type Cidr } from './net/address.js';
+export { mirrorProgram, PROG_TYPE_SCHED_CLS, PROGRAM_LICENSE, PROGRAM_NAME, PROGRAM_VERSION, type MirrorProgramParams } from './bypass/program.js';
+export { isBypassMap, KEY_SIZE, MAP_ENTRIES, MAP_NAME, MAP_TYPE_HASH, VALUE_SIZE } from './bypass/layout.js';
