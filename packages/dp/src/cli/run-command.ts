@@ -10,6 +10,7 @@ interface RunFlags {
   blockSize?: string;
   blockTimeout?: string;
   sessions?: string;
+  bypassMap?: string;
 }
 
 function int(name: string, text: string, min: number, max: number): number {
@@ -36,6 +37,7 @@ export function registerRun(program: Command): void {
     .option('--block-size <bytes>', 'capture ring block size, a power of two (default 1048576)')
     .option('--block-timeout <ms>', 'a partly filled ring block is handed over after this long (default 10)')
     .option('--sessions <n>', 'session table capacity')
+    .option('--bypass-map <path>', 'pinned bpf map (made by the agent) through which the kernel counts, rather than copies, sessions DPI is done with')
     .action(async (flags: RunFlags) => {
       const live = new LiveDataPlane({
         socket: flags.socket,
@@ -47,6 +49,7 @@ export function registerRun(program: Command): void {
         blockSize: flags.blockSize === undefined ? undefined : powerOfTwo('block-size', flags.blockSize),
         blockTimeoutMs: flags.blockTimeout === undefined ? undefined : int('block-timeout', flags.blockTimeout, 1, 60000),
         sessions: flags.sessions === undefined ? undefined : int('sessions', flags.sessions, 1024, 1 << 24),
+        bypassMap: flags.bypassMap,
       });
       await live.start();
       process.stderr.write(`mseg-dp: capturing${flags.netns ? ` in netns ${flags.netns}` : ''}, control socket ${flags.socket}\n`);

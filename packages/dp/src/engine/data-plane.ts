@@ -3,6 +3,7 @@
  * periodic work driven by capture time: idle expiry every second, connection reports every
  * five. The same object serves live capture and file replay; only the source differs.
  */
+import type { BypassTable } from '../bypass/bypass-table.js';
 import { decodeFrame } from '../decode/decoder.js';
 import {
   IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, MALFORMED_REASONS, Packet,
@@ -56,6 +57,11 @@ export interface DataPlaneOptions {
   onCut?: (c: FlowCut) => void;
   /** A workload serves `app` on `port`/`proto` (first time seen). */
   onAppUpdate?: (u: AppUpdate) => void;
+  /**
+   * The kernel's bypass map (live capture): a TCP session DPI is done with goes into it, and its
+   * data segments are then counted by the mirror program instead of copied.
+   */
+  bypass?: BypassTable;
 }
 
 export interface FlowCut {
@@ -91,6 +97,13 @@ export interface DataPlaneCounters {
   dpiRetired: number;
   threats: number;
   unknownPort: number;
+  /** Sessions whose data segments the kernel counts instead of copying (none without a bypass map). */
+  bypassActive: number;
+  /** Packets and bytes so counted since start; `packets`/`bytes` above are the copied ones. */
+  bypassPackets: number;
+  bypassBytes: number;
+  /** Sessions that stayed copied because the bypass map was full. */
+  bypassFull: number;
 }
 
 /** Distinct findings kept shared; past this the pool starts over (old rows keep their objects). */
@@ -143,6 +156,9 @@ export class DataPlane {
   private nextSweep = 0;
   private nextReport = 0;
   private lastTs = 0;
+  private bypassTable: BypassTable | null;
+  /** When the bypass counters were last read (the last tick). */
+  private bypassNow = 0;
   private reportCursor = -1;
 
   packets = 0;
@@ -157,6 +173,7 @@ export class DataPlane {
     this.table = new SessionTable(opts.sessions ?? 1 << 20);
     this.dpi = new DpiEngine(opts.dpiSessions ?? 1 << 16, opts.parsers);
     this.reportInterval = opts.reportInterval ?? 5;
+    this.bypassTable = opts.bypass ?? null;
     this.threatLog = new ThreatLog((t) => this.opts.onThreat?.(t));
     this.threats = new PacketThreatDetector((id, p, detail) => {
       const port = this.ports.get(p.ifindex);
@@ -166,8 +183,10 @@ export class DataPlane {
       this.table.dpi[row] = -1;
       this.table.flags[row] |= F.dpiDone;
       this.keep(row, meta);
+      this.bypass(row);
     };
     this.table.onMove = (from, to) => {
+      this.bypassTable?.move(from, to);
       const h = this.table.dpi[to];
       if (h >= 0) {
         const s = this.dpi.get(h);
@@ -392,6 +411,7 @@ export class DataPlane {
       h = this.dpi.open(p.proto, cp, sp, row, this.reportDpiThreat);
       if (h < 0) {
         t.flags[row] |= F.dpiDone;
+        this.bypass(row);
         return;
       }
       t.dpi[row] = h;
@@ -409,8 +429,39 @@ export class DataPlane {
       t.flags[row] |= F.dpiDone;
       if (meta) this.keep(row, meta);
       if (t.flags[row] & F.appPending) this.appDecided(row, true);
+      this.bypass(row);
     }
   }
+
+  /**
+   * Hands an established TCP session DPI is done with to the kernel's counters. Its verdict is
+   * taken, and what the DP still needs of it (handshake and flood checks on SYNs, the end on
+   * FIN/RST, fragments) the mirror program keeps copying.
+   */
+  private bypass(row: number): void {
+    const b = this.bypassTable;
+    const t = this.table;
+    if (!b || t.proto[row] !== IPPROTO_TCP || (t.flags[row] & (F.cutRequested | F.appPending)) !== 0) return;
+    const st = t.state[row];
+    if (st !== TcpState.established && st !== TcpState.establishedNoData) return;
+    const port = t.ifindex[row];
+    if (!this.ports.get(port)) return;
+    const cp = t.client(row, this.wA);
+    const sp = t.server(row, this.wB);
+    b.add(row, port, this.wA, cp, this.wB, sp);
+  }
+
+  /** Adds what the kernel counted for a bypassed session since the last read. */
+  private readonly bypassed = (row: number, pktsToServer: number, bytesToServer: number, pktsToClient: number, bytesToClient: number): void => {
+    const t = this.table;
+    const r2 = row << 1;
+    t.pkts[r2] += pktsToServer;
+    t.bytes[r2] += bytesToServer;
+    t.pkts[r2 + 1] += pktsToClient;
+    t.bytes[r2 + 1] += bytesToClient;
+    if (this.bypassNow > t.lastSeen[row]) t.lastSeen[row] = this.bypassNow;
+    t.flags[row] |= F.dirty;
+  };
 
   /**
    * Keeps a finished session's findings for its flow record. Identical findings (same host, path,
@@ -447,6 +498,11 @@ export class DataPlane {
     this.dnsLearned.set(answers, answers.length);
   }
 
+  /** The bypass map became available (live: the agent pins it after the DP may have started). */
+  setBypass(b: BypassTable): void {
+    this.bypassTable = b;
+  }
+
   setReportInterval(seconds: number): void {
     this.reportInterval = seconds;
     this.nextReport = Math.min(this.nextReport, this.lastTs + seconds);
@@ -465,6 +521,8 @@ export class DataPlane {
       return;
     }
     this.nextSweep = Math.floor(now) + 1;
+    this.bypassNow = now;
+    this.bypassTable?.poll(this.bypassed);
     this.expire(now);
     if (now >= this.nextReport) {
       this.nextReport = now + this.reportInterval;
@@ -494,6 +552,7 @@ export class DataPlane {
 
   private endSession(row: number, why: 'idle' | 'evicted' | 'flush'): void {
     const t = this.table;
+    this.bypassTable?.remove(row, this.bypassed);
     this.collect(row, true);
     const h = t.dpi[row];
     if (h >= 0) {
@@ -661,6 +720,10 @@ export class DataPlane {
       dpiRetired: this.dpi.retired,
       threats: this.threatLog.total,
       unknownPort: this.unknownPort,
+      bypassActive: this.bypassTable?.count ?? 0,
+      bypassPackets: this.bypassTable?.packets ?? 0,
+      bypassBytes: this.bypassTable?.bytes ?? 0,
+      bypassFull: this.bypassTable?.full ?? 0,
     };
   }
 }

@@ -3,6 +3,7 @@
  * agent, and wall-clock timers for expiry and reports when traffic is idle.
  */
 import { Capture, FRAME_CAPLEN, FRAME_IFINDEX, FRAME_NSEC, FRAME_OFFSET, FRAME_SEC, FRAME_WIRELEN, FRAME_WORDS } from '@mseg/capture';
+import { BypassTable } from '../bypass/bypass-table.js';
 import { ControlServer } from '../control/control-server.js';
 import type { AgentMessage, DpMessage } from '../control/messages.js';
 import { LinkType } from '../decode/linktype.js';
@@ -20,6 +21,11 @@ export interface LiveOptions {
   blockCount?: number;
   blockTimeoutMs?: number;
   sessions?: number;
+  /**
+   * Path of the bypass map the agent pins (bypass/layout.ts). Opened at start, or at a later tick
+   * when the agent has not pinned it yet; without it every segment stays copied.
+   */
+  bypassMap?: string;
   log?: (line: string) => void;
 }
 
@@ -44,6 +50,8 @@ export class LiveDataPlane {
   private timer: NodeJS.Timeout | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
   private reportStepping = false;
+  private bypass: BypassTable | null = null;
+  private bypassError = '';
   private readonly started = Date.now();
   private readonly log: (line: string) => void;
 
@@ -80,6 +88,7 @@ export class LiveDataPlane {
       }
       this.drain();
     });
+    this.openBypass();
     this.scheduleTick();
     this.statsTimer = setInterval(() => this.sendStats(), 10_000);
   }
@@ -91,6 +100,7 @@ export class LiveDataPlane {
   private scheduleTick(): void {
     const wait = Math.max(0, this.dp.nextDue * 1000 - Date.now());
     this.timer = setTimeout(() => {
+      if (!this.bypass) this.openBypass();
       this.dp.tick(Date.now() / 1000);
       this.stepReport();
       this.scheduleTick();
@@ -117,6 +127,21 @@ export class LiveDataPlane {
       this.dp.continueReport(REPORT_SLICE_ROWS);
       this.stepReport();
     });
+  }
+
+  private openBypass(): void {
+    const path = this.opts.bypassMap;
+    if (!path) return;
+    try {
+      this.bypass = BypassTable.open(path, this.dp.table.capacity);
+      this.dp.setBypass(this.bypass);
+      this.log(`mseg-dp: session bypass map ${path} open`);
+    } catch (err) {
+      // Logged once per distinct reason: the agent pins the map shortly after starting the DP.
+      const why = (err as Error).message;
+      if (why !== this.bypassError) this.log(`mseg-dp: session bypass map ${path} not open yet (segments stay copied): ${why}`);
+      this.bypassError = why;
+    }
   }
 
   private drain(): void {
@@ -199,6 +224,7 @@ export class LiveDataPlane {
     this.capture?.unwatch();
     this.drain();
     this.dp.flush();
+    this.bypass?.close();
     this.capture?.close();
     // The last report's frames are queued with setImmediate; let them go out before closing.
     await new Promise((resolve) => setImmediate(resolve));
