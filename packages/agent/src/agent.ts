@@ -35,6 +35,7 @@ import type { PolicyUpdate } from './link/policy-store.js';
 import type { ReportQueue, ViolationRecord } from './link/report-queue.js';
 import { ExecRunner } from './plumbing/command.js';
 import { NetlinkRtnl } from './plumbing/netlink/netlink-rtnl.js';
+import { bypassMapPath } from './plumbing/names.js';
 import { Plumbing } from './plumbing/plumbing.js';
 import type { ObjectStatus } from './reconcile/reconciler.js';
 import type { PlumbingWorkload, TapSpec } from './plumbing/types.js';
@@ -139,6 +140,7 @@ export class Agent {
     this.dp = new DpSupervisor({
       socket: opts.dpSocket,
       netns: opts.captureNetns,
+      bypassMap: bypassMapPath(opts.captureNetns),
       config: { statsInterval: DP_STATS_INTERVAL_S },
       onConnections: (m) => {
         this.link.reports.pushConnections(m.items);

@@ -58,7 +58,7 @@ describe('DP supervisor with a stand-in DP', () => {
     const cuts: unknown[] = [];
     const logs: string[] = [];
     sup = new DpSupervisor({
-      socket, netns: 'unused', command: [process.execPath, '-e', FAKE_DP, socket, '1000'], keepaliveMs: 100, config: { reportInterval: 5 },
+      socket, netns: 'unused', bypassMap: 'unused', command: [process.execPath, '-e', FAKE_DP, socket, '1000'], keepaliveMs: 100, config: { reportInterval: 5 },
       onCut: (m) => cuts.push(m),
       onLog: (l) => {
         logs.push(l);
@@ -90,7 +90,7 @@ describe('DP supervisor with a stand-in DP', () => {
   it('restarts a DP that stops answering keepalives', async () => {
     const socket = join(dir, 'mute.sock');
     const logs: string[] = [];
-    sup = new DpSupervisor({ socket, netns: 'unused', command: [process.execPath, '-e', FAKE_DP, socket, '2'], keepaliveMs: 100, onLog: (l) => logs.push(l) });
+    sup = new DpSupervisor({ socket, netns: 'unused', bypassMap: 'unused', command: [process.execPath, '-e', FAKE_DP, socket, '2'], keepaliveMs: 100, onLog: (l) => logs.push(l) });
     sup.start();
     await waitFor('connected', () => sup!.status().state === 'connected');
     const first = sup.status().pid;
@@ -110,7 +110,7 @@ describe('DP supervisor with a stand-in DP', () => {
       await waitFor('orphan listening', () => existsSync(socket));
       writeFileSync(`${socket}.pid`, `${orphan.pid}\n`);
       const logs: string[] = [];
-      sup = new DpSupervisor({ socket, netns: 'unused', command: argv, keepaliveMs: 100, onLog: (l) => logs.push(l) });
+      sup = new DpSupervisor({ socket, netns: 'unused', bypassMap: 'unused', command: argv, keepaliveMs: 100, onLog: (l) => logs.push(l) });
       sup.start();
       expect(await orphanExit).toBe('SIGKILL');
       await waitFor('own DP connected', () => sup!.status().state === 'connected');
@@ -120,7 +120,7 @@ describe('DP supervisor with a stand-in DP', () => {
       expect(existsSync(`${socket}.pid`)).toBe(false);
 
       writeFileSync(`${socket}.pid`, `${bystander.pid}\n`);
-      sup = new DpSupervisor({ socket, netns: 'unused', command: argv, keepaliveMs: 100 });
+      sup = new DpSupervisor({ socket, netns: 'unused', bypassMap: 'unused', command: argv, keepaliveMs: 100 });
       sup.start();
       await waitFor('connected beside the bystander', () => sup!.status().state === 'connected');
       expect(bystander.exitCode === null && bystander.signalCode === null).toBe(true);
@@ -145,7 +145,8 @@ describe.skipIf(!isRoot)('DP supervisor with the real mseg-dp', () => {
   it('starts it, keeps it alive with keepalives, and brings it back after SIGKILL', async () => {
     const socket = join(dir, 'dp.sock');
     const stats: unknown[] = [];
-    sup = new DpSupervisor({ socket, netns, keepaliveMs: 200, onStats: (m) => stats.push(m) });
+    // No map pinned there: the DP runs, copies stay unbypassed (it opens the map once pinned).
+    sup = new DpSupervisor({ socket, netns, bypassMap: `/sys/fs/bpf/${netns}/bypass`, keepaliveMs: 200, onStats: (m) => stats.push(m) });
     sup.setPort(5, { workloadId: 'w1', macs: ['4e:65:75:56:00:05'], ips: ['10.0.0.2'] });
     sup.start();
     await waitFor('connected', () => sup!.status().state === 'connected', 15_000);

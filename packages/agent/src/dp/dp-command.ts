@@ -12,6 +12,7 @@ export function dpCliPath(): string {
   return join(dirname(pkgJson), bin);
 }
 
-export function dpCommand(netns: string, socket: string): string[] {
-  return [process.execPath, dpCliPath(), 'run', '--netns', netns, '--socket', socket];
+/** `bypassMap`: the pinned session bypass map the DP fills (the mirror programs skip what it names). */
+export function dpCommand(netns: string, socket: string, bypassMap: string): string[] {
+  return [process.execPath, dpCliPath(), 'run', '--netns', netns, '--socket', socket, '--bypass-map', bypassMap];
 }

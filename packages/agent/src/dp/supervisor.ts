@@ -28,7 +28,9 @@ export interface DpHandlers {
 export interface DpSupervisorOptions extends DpHandlers {
   socket: string;
   netns: string;
-  /** The command line to run (tests); default `node <mseg-dp> run --netns … --socket …`. */
+  /** Path of the pinned bypass map (the capture namespace's base keeps it). */
+  bypassMap: string;
+  /** The command line to run (tests); default `node <mseg-dp> run --netns … --socket … --bypass-map …`. */
   command?: string[];
   keepaliveMs?: number;
   /** Keepalive intervals without a reply before the DP counts as hung. */
@@ -173,7 +175,7 @@ export class DpSupervisor {
 
   private spawnDp(): void {
     if (!this.running) return;
-    const argv = this.opts.command ?? dpCommand(this.opts.netns, this.opts.socket);
+    const argv = this.opts.command ?? dpCommand(this.opts.netns, this.opts.socket, this.opts.bypassMap);
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     if (child.pid !== undefined) {

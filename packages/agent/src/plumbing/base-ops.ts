@@ -7,16 +7,23 @@
  * and IPv6 is disabled, so a mirrored frame never goes back out through a port to a container.
  * The host namespace is never touched.
  *
+ * The base also keeps the session bypass map (bypass-map.ts), pinned at
+ * /sys/fs/bpf/<namespace>/bypass (mounting the bpf filesystem when the host has not), open for the
+ * agent's life: the taps' mirror programs are loaded against it, the DP opens it by its path.
+ *
  * Earlier versions kept the ports on a bridge, nv-br, behind an nftables `bridge` drop table:
  * each mirrored copy went through the bridge for nothing (see docs/DESIGN-NOTES.md). Both are
  * removed as orphans when found.
  */
 import type { Operations } from '../reconcile/reconciler.js';
 import { TerminalError } from '../reconcile/reconciler.js';
+import { SysBpf, type Bpf } from './bpf.js';
+import { BypassMapPin } from './bypass-map.js';
 import { inNetns, namedNetnsPath, parseJsonList, type CommandRunner } from './command.js';
 import { missingForMirror, probeFeatures, type KernelFeatures } from './features.js';
 import { deleteIgnoringGone, isGone, listLinks } from './links.js';
-import { NFT_TABLE, OLD_BRIDGE } from './names.js';
+import { BpfMirrorPrograms, type MirrorPrograms } from './mirror-programs.js';
+import { BPFFS, bypassMapPath, NFT_TABLE, OLD_BRIDGE, pinDir } from './names.js';
 
 export interface BaseSpec {
   netnsName: string;
@@ -33,8 +40,20 @@ export const CAPTURE_SYSCTL: Readonly<Record<string, string>> = {
 export class BaseOps implements Operations<BaseSpec> {
   /** Probed once per process: the kernel does not change under a running agent. */
   features: KernelFeatures | null = null;
+  readonly map: BypassMapPin;
+  /** The taps' mirror programs, loaded against the map the base keeps open. */
+  readonly programs: MirrorPrograms;
+  private programLoads = false;
 
-  constructor(private readonly runner: CommandRunner) {}
+  constructor(
+    private readonly runner: CommandRunner,
+    private readonly bpf: Bpf = new SysBpf(),
+    /** The map was replaced (its pin had gone): every filter names the old one and must be redone. */
+    private readonly onNewMap: () => void = () => {},
+  ) {
+    this.map = new BypassMapPin(bpf);
+    this.programs = new BpfMirrorPrograms(bpf, () => this.map.current);
+  }
 
   async update(spec: BaseSpec): Promise<void> {
     const path = namedNetnsPath(spec.netnsName);
@@ -44,6 +63,13 @@ export class BaseOps implements Operations<BaseSpec> {
     this.features ??= await probeFeatures(this.runner, path);
     const missing = missingForMirror(this.features);
     if (missing.length) throw new TerminalError(`kernel lacks ${missing.join(', ')}: traffic cannot be mirrored`);
+
+    if (!this.bpf.isBpfFs(BPFFS)) await this.runner.run(['mount', '-t', 'bpf', 'bpf', BPFFS]);
+    this.bpf.mkdir(pinDir(spec.netnsName));
+    const before = this.map.current?.id;
+    const map = this.map.ensure(bypassMapPath(spec.netnsName));
+    if (before !== undefined && map.id !== before) this.onNewMap();
+    if (!this.programLoads) this.checkProgram();
 
     // Deleting the bridge releases its ports; they stay (tap-ops adopts them as they are).
     if ((await listLinks(this.runner, path)).some((l) => l.ifname === OLD_BRIDGE)) {
@@ -61,13 +87,29 @@ export class BaseOps implements Operations<BaseSpec> {
     if (fix.length) await this.runner.run(inNetns(path, ['sysctl', '-q', '-w', ...fix.map(([k, v]) => `${k}=${v}`)]));
   }
 
-  /** Removing the namespace removes every nv-in port (and their nv-ex peers). */
+  /** Removing the namespace removes every nv-in port (and their nv-ex peers); the pins go with it. */
   async delete(spec: BaseSpec): Promise<void> {
     await deleteIgnoringGone(this.runner, ['ip', 'netns', 'del', spec.netnsName]);
+    this.map.release();
+    this.bpf.remove(pinDir(spec.netnsName));
   }
 
   /** Nothing to prune: the base is one object, and the host namespace holds nothing of ours. */
   async prune(): Promise<void> {}
+
+  /** Once per process: a kernel whose verifier refuses the program can mirror nothing. */
+  private checkProgram(): void {
+    let prog;
+    try {
+      prog = this.programs.load(1, 0);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'EINVAL' || code === 'EACCES' || code === 'EPERM') throw new TerminalError(`kernel refuses the mirror program: ${(err as Error).message}`);
+      throw err;
+    }
+    this.programs.close(prog.fd);
+    this.programLoads = true;
+  }
 
   private async hasOldTable(path: string): Promise<boolean> {
     try {

@@ -1,37 +1,35 @@
 /**
  * Which tc pieces the kernel offers, probed by trying them on a throw-away veth pair inside the
  * capture namespace (modules may be built in, so /proc/modules says nothing). The mirror needs
- * sch_clsact, cls_u32 and act_mirred; cls_matchall and act_gact are recorded because this kernel
- * family often lacks them, and the mirror is built so it never needs them.
+ * sch_clsact and cls_bpf (its filters run the mirror program; whether the kernel accepts that
+ * program the base checks by loading it).
  */
 import { CommandError, inNetns, type CommandRunner } from './command.js';
 import { deleteIgnoringGone } from './links.js';
 
 export interface KernelFeatures {
   clsact: boolean;
-  u32: boolean;
-  mirred: boolean;
-  matchall: boolean;
-  gact: boolean;
+  clsBpf: boolean;
 }
 
 const PROBE_A = 'nv-probe0';
 const PROBE_B = 'nv-probe1';
+/** A classic BPF program of one instruction, `ret #0`: enough for cls_bpf to take a filter. */
+const CLASSIC_RET_0 = '1,6 0 0 0,';
 
 export function missingForMirror(f: KernelFeatures): string[] {
   const missing: string[] = [];
   if (!f.clsact) missing.push('sch_clsact');
-  if (!f.u32) missing.push('cls_u32');
-  if (!f.mirred) missing.push('act_mirred');
+  if (!f.clsBpf) missing.push('cls_bpf');
   return missing;
 }
 
-async function tries(runner: CommandRunner, argv: string[]): Promise<string | null> {
+async function succeeds(runner: CommandRunner, argv: string[]): Promise<boolean> {
   try {
     await runner.run(argv);
-    return null;
+    return true;
   } catch (err) {
-    if (err instanceof CommandError) return err.stderr;
+    if (err instanceof CommandError) return false;
     throw err;
   }
 }
@@ -41,17 +39,9 @@ export async function probeFeatures(runner: CommandRunner, netns: string): Promi
   await deleteIgnoringGone(runner, ns(['ip', 'link', 'del', PROBE_A]));
   await runner.run(ns(['ip', 'link', 'add', PROBE_A, 'type', 'veth', 'peer', 'name', PROBE_B]));
   try {
-    const clsact = (await tries(runner, ns(['tc', 'qdisc', 'add', 'dev', PROBE_A, 'clsact']))) === null;
-    const filter = (pref: string, rest: string[]): string[] =>
-      ns(['tc', 'filter', 'add', 'dev', PROBE_A, 'ingress', 'protocol', 'all', 'pref', pref, ...rest]);
-    const mirror = ['action', 'mirred', 'egress', 'mirror', 'dev', PROBE_B];
-    const u32Err = clsact ? await tries(runner, filter('1', ['u32', 'match', 'u32', '0', '0', ...mirror])) : 'no clsact';
-    // "TC classifier not found" names the classifier, "action module" the action.
-    const u32 = u32Err === null || !/classifier/i.test(u32Err);
-    const mirred = u32Err === null;
-    const matchall = clsact && (await tries(runner, filter('2', ['matchall', ...mirror]))) === null;
-    const gact = clsact && u32 && (await tries(runner, filter('3', ['u32', 'match', 'u32', '0', '0', 'action', 'drop']))) === null;
-    return { clsact, u32: clsact && u32, mirred: clsact && mirred, matchall, gact };
+    const clsact = await succeeds(runner, ns(['tc', 'qdisc', 'add', 'dev', PROBE_A, 'clsact']));
+    const clsBpf = clsact && (await succeeds(runner, ns(['tc', 'filter', 'add', 'dev', PROBE_A, 'ingress', 'protocol', 'all', 'pref', '1', 'bpf', 'bytecode', CLASSIC_RET_0])));
+    return { clsact, clsBpf };
   } finally {
     await deleteIgnoringGone(runner, ns(['ip', 'link', 'del', PROBE_A]));
   }

@@ -1,13 +1,16 @@
 /**
  * The tc mirror of one container interface: a clsact qdisc and, on its ingress and egress hooks,
- * one u32 match-all filter whose only action is `mirred egress mirror` onto nv-ex-<if>. (u32
- * `match u32 0 0` because this kernel family lacks cls_matchall.) Our filters are the ones at
- * preference MIRROR_PREF: prune and delete touch nothing else. A wrong or duplicated set is
- * repaired by deleting the whole preference and adding one filter again (no fixed u32 handle: the
- * kernel may give a re-made preference a new hash table id, and a handle naming the old one is
- * refused), so a run killed between the two steps leaves nothing rather than a duplicate.
+ * one direct-action cls_bpf filter running the tap's mirror program (mirror-programs.ts): it
+ * copies each packet onto nv-ex-<if>, as `mirred egress mirror` did, except TCP segments of
+ * sessions the DP has put in the bypass map. Our filters are the ones at preference MIRROR_PREF:
+ * prune and delete touch nothing else. A filter is right when it is the only one there and its
+ * name is the program's the tap needs now; anything else (an earlier version's u32 + mirred
+ * filter, a program for another map or ifindex, a duplicate) is repaired by deleting the whole
+ * preference and adding the filter again, so a run killed between the two steps leaves nothing
+ * rather than a duplicate.
  */
 import { isGone } from './links.js';
+import type { MirrorPrograms } from './mirror-programs.js';
 import { LINK_PREFIX } from './names.js';
 import type { Filter, Hook, Rtnl } from './netlink/rtnl.js';
 import type { TapSpec } from './types.js';
@@ -15,15 +18,17 @@ import { groupByNetns } from './veth-ops.js';
 
 /**
  * Low preferences: our mirror runs before other filters can redirect or drop a packet. One per
- * hook because u32 keeps the hash tables of every u32 instance on a qdisc in one list and lists
- * those with the same preference under either hook: with one preference for both, the egress
- * filter also shows up under ingress and looks like a duplicate.
+ * hook, as earlier versions had them (u32 lists the hash tables of one preference under both
+ * hooks), so an upgrade finds their filters where it replaces ours.
  */
 export const MIRROR_PREF = { ingress: 7, egress: 8 } as const;
 const HOOKS = ['ingress', 'egress'] as const;
 
 export class MirrorOps {
-  constructor(private readonly rtnl: Rtnl) {}
+  constructor(
+    private readonly rtnl: Rtnl,
+    private readonly programs: MirrorPrograms,
+  ) {}
 
   /** Whether the container interface has its clsact qdisc (read apart, so it can run beside the veth's reads). */
   hasClsact(t: TapSpec): Promise<boolean> {
@@ -31,20 +36,32 @@ export class MirrorOps {
   }
 
   /**
-   * `exIndex`: nv-ex's ifindex, which our filters must mirror onto. `clsact`: what hasClsact read
-   * (no other agent adds or removes our interface's qdisc meanwhile).
+   * `exIndex`: nv-ex's ifindex, which our filters must mirror onto; `port`: nv-in's ifindex (the
+   * DP port the program's bypass keys name). `clsact`: what hasClsact read (no other agent adds or
+   * removes our interface's qdisc meanwhile).
    */
-  async update(t: TapSpec, exIndex: number, clsact: boolean): Promise<void> {
-    if (!clsact) {
-      // A clsact made now has no filters: qdisc and both filters go in one exchange.
-      await this.rtnl.addMirror(t.netns, t.ifIndex, true, HOOKS.map((hook) => ({ hook, pref: MIRROR_PREF[hook] })), exIndex);
-      return;
+  async update(t: TapSpec, exIndex: number, port: number, clsact: boolean): Promise<void> {
+    const name = this.programs.name(exIndex, port);
+    const redo: Hook[] = [];
+    if (clsact) {
+      const found = await Promise.all(HOOKS.map((h) => this.filters(t.netns, t.ifIndex, h)));
+      for (const [i, hook] of HOOKS.entries()) {
+        const ours = found[i];
+        if (ours.length === 1 && ours[0].kind === 'bpf' && ours[0].name === name) continue;
+        if (ours.length) await this.rtnl.delFilters(t.netns, t.ifIndex, hook, MIRROR_PREF[hook]);
+        redo.push(hook);
+      }
+      if (!redo.length) return;
+    } else {
+      redo.push(...HOOKS);
     }
-    for (const hook of HOOKS) {
-      const ours = await this.filters(t.netns, t.ifIndex, hook);
-      if (ours.length === 1 && ours[0].matchAll && ours[0].mirrorTo === exIndex) continue;
-      if (ours.length) await this.rtnl.delFilters(t.netns, t.ifIndex, hook, MIRROR_PREF[hook]);
-      await this.rtnl.addMirror(t.netns, t.ifIndex, false, [{ hook, pref: MIRROR_PREF[hook] }], exIndex);
+    // One program for both hooks; the filters hold it, our descriptor goes once they are in.
+    const prog = this.programs.load(exIndex, port);
+    try {
+      // A clsact made now has no filters: qdisc and filters go in one exchange.
+      await this.rtnl.addMirror(t.netns, t.ifIndex, !clsact, redo.map((hook) => ({ hook, pref: MIRROR_PREF[hook] })), prog);
+    } finally {
+      this.programs.close(prog.fd);
     }
   }
 
@@ -82,7 +99,7 @@ export class MirrorOps {
     }
   }
 
-  /** Our filters (not u32's hash tables) on one hook; none when the device or qdisc is gone. */
+  /** Our filters (not the per-preference entries) on one hook; none when the device or qdisc is gone. */
   private async filters(netns: string, ifindex: number, hook: Hook): Promise<Filter[]> {
     try {
       return (await this.rtnl.filters(netns, ifindex, hook)).filter((f) => f.pref === MIRROR_PREF[hook] && !f.table);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exName, inName, isOurs, neuvMac } from './names.js';
+import { bypassMapPath, exName, inName, isOurs, neuvMac, pinDir } from './names.js';
 
 describe('plumbing names', () => {
   it('fit in 15 bytes and carry our prefix', () => {
@@ -16,5 +16,10 @@ describe('plumbing names', () => {
     expect(neuvMac(0x1234)).toBe('4e:65:75:56:12:34');
     expect(neuvMac(7)).toBe('4e:65:75:56:00:07');
     expect(() => neuvMac(70000)).toThrow(RangeError);
+  });
+
+  it('pin the bypass map in a directory named after the capture namespace', () => {
+    expect(pinDir('mseg')).toBe('/sys/fs/bpf/mseg');
+    expect(bypassMapPath('mseg')).toBe('/sys/fs/bpf/mseg/bypass');
   });
 });

@@ -11,6 +11,18 @@ export const OLD_BRIDGE = 'nv-br';
 export const LINK_PREFIX = 'nv-';
 /** nftables table the agent owns inside each Protect container's namespace. */
 export const NFT_TABLE = 'mseg';
+/** Where the bpf filesystem is mounted; each capture namespace pins its objects in a directory of its name. */
+export const BPFFS = '/sys/fs/bpf';
+
+/** The directory of a capture namespace's pinned objects. */
+export function pinDir(netnsName: string): string {
+  return `${BPFFS}/${netnsName}`;
+}
+
+/** The pinned session bypass map the mirror programs read and the DP fills. */
+export function bypassMapPath(netnsName: string): string {
+  return `${pinDir(netnsName)}/bypass`;
+}
 
 /** Linux interface names are at most 15 bytes (IFNAMSIZ 16 with the NUL). */
 const IFNAMSIZ = 15;

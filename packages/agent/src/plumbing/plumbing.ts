@@ -1,10 +1,11 @@
 /**
- * Plumbing as two reconcilers: the base (capture namespace and its switches; one object)
+ * Plumbing as two reconcilers: the base (capture namespace and its switches, the bypass map; one object)
  * and the taps (one per container interface). Taps wait while the base is not done, and are all
  * looked at again when it becomes done.
  */
 import { Reconciler, type ObjectStatus } from '../reconcile/reconciler.js';
 import { BaseOps, type BaseSpec } from './base-ops.js';
+import type { Bpf } from './bpf.js';
 import type { CommandRunner } from './command.js';
 import { desiredTaps, sameTap, tapKey } from './desired.js';
 import type { KernelFeatures } from './features.js';
@@ -18,6 +19,8 @@ export interface PlumbingOptions extends PlumbingConfig, TapEvents {
   runner: CommandRunner;
   /** The taps' links and filters; default netlink from this process. */
   rtnl?: Rtnl;
+  /** The bypass map and mirror programs; default bpf(2) from this process. */
+  bpf?: Bpf;
   onStatus?(kind: 'base' | 'tap', status: ObjectStatus): void;
   refreshMs?: number;
 }
@@ -29,7 +32,7 @@ export class Plumbing {
   private known: string[] = [];
 
   constructor(opts: PlumbingOptions) {
-    this.baseOps = new BaseOps(opts.runner);
+    this.baseOps = new BaseOps(opts.runner, opts.bpf, () => this.taps.touch());
     this.base = new Reconciler('base', this.baseOps, {
       key: (b) => b.netnsName,
       equal: (a, b) => a.netnsName === b.netnsName,
@@ -39,7 +42,7 @@ export class Plumbing {
         if (s.kind === 'done') this.taps.touch();
       },
     });
-    this.taps = new Reconciler('tap', new TapOps(opts.rtnl ?? new NetlinkRtnl(), opts.netnsName, opts, () => this.known), {
+    this.taps = new Reconciler('tap', new TapOps(opts.rtnl ?? new NetlinkRtnl(), this.baseOps.programs, opts.netnsName, opts, () => this.known), {
       key: tapKey,
       equal: sameTap,
       refreshMs: opts.refreshMs,

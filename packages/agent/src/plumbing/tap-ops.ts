@@ -5,6 +5,7 @@
  */
 import type { Operations } from '../reconcile/reconciler.js';
 import { MirrorOps } from './mirror-ops.js';
+import type { MirrorPrograms } from './mirror-programs.js';
 import type { Rtnl } from './netlink/rtnl.js';
 import type { TapSpec } from './types.js';
 import { VethOps } from './veth-ops.js';
@@ -21,13 +22,14 @@ export class TapOps implements Operations<TapSpec> {
 
   constructor(
     rtnl: Rtnl,
+    programs: MirrorPrograms,
     netnsName: string,
     private readonly events: TapEvents = {},
     /** Namespaces of every container the runtime knows, monitored or not (prune looks there too). */
     private readonly knownNetns: () => readonly string[] = () => [],
   ) {
     this.veth = new VethOps(rtnl, netnsName);
-    this.mirror = new MirrorOps(rtnl);
+    this.mirror = new MirrorOps(rtnl, programs);
   }
 
   async update(t: TapSpec): Promise<void> {
@@ -35,7 +37,7 @@ export class TapOps implements Operations<TapSpec> {
     // mirror needs nv-ex to exist, not to be up. Until the fix puts nv-ex up, mirrored frames are
     // dropped at it, as before the mirror existed.
     const [pair, clsact] = await Promise.all([this.veth.pair(t), this.mirror.hasClsact(t)]);
-    await Promise.all([this.veth.fix(t, pair), this.mirror.update(t, pair.ex.ifindex, clsact)]);
+    await Promise.all([this.veth.fix(t, pair), this.mirror.update(t, pair.ex.ifindex, pair.ifindex, clsact)]);
     this.events.onReady?.(t, pair.ifindex);
   }
 

@@ -1,16 +1,19 @@
 /**
  * A fake kernel for unit tests: a small model of namespaces, links, addresses, clsact qdiscs, tc
- * filters and nftables tables. As a command runner it understands exactly the commands the agent
+ * filters, nftables tables and bpf objects (maps, programs, pins, open descriptors). As a command runner it understands exactly the commands the agent
  * issues and answers reads in the kernel's JSON shapes; as an Rtnl it does what the netlink
- * operations do. It records every command and operation (`rtnl <netns>: …`), so tests assert op
+ * operations do; as a Bpf what bpf(2) and the bpf filesystem do. It records every command and
+ * operation (`rtnl <netns>: …`, `bpf: …`), so tests assert op
  * sequences. Unknown commands throw: a new command shape must be modelled before it can be tested.
  */
 import { constants } from 'node:os';
+import type { Bpf, BpfMapInfo } from '../plumbing/bpf.js';
 import { CommandError, type CommandRunner, type RunOptions } from '../plumbing/command.js';
+import { BPFFS } from '../plumbing/names.js';
 import type { Address, Filter, Hook, Link, LinkChange, Rtnl } from '../plumbing/netlink/rtnl.js';
 import { NetlinkError } from '../plumbing/netlink/transport.js';
 
-const { EEXIST, EINVAL, ENODEV, ENOENT } = constants.errno;
+const { EBADF, EEXIST, EINVAL, ENODEV, ENOENT } = constants.errno;
 
 export interface FakeLink {
   ifname: string;
@@ -27,9 +30,14 @@ export interface FakeFilter {
   dev: string;
   hook: string;
   pref: number;
-  handle: string;
-  toDev: string;
+  /** Ours are bpf; an earlier version's were u32 (+ mirred). */
+  kind: 'bpf' | 'u32';
+  /** A bpf filter's name (TCA_BPF_NAME). */
+  name?: string;
 }
+
+/** A bpf map or program; alive while a pin, a descriptor or a filter holds it (the model never frees one). */
+export type FakeBpfObject = { kind: 'map'; info: BpfMapInfo } | { kind: 'prog'; name: string };
 
 export interface FakeNs {
   links: Map<string, FakeLink>;
@@ -49,8 +57,17 @@ const NETNS_SYSCTL: [string, string][] = [
   ['net.ipv6.conf.all.disable_ipv6', '0'],
 ];
 
-export class FakeKernel implements CommandRunner, Rtnl {
+export class FakeKernel implements CommandRunner, Rtnl, Bpf {
   readonly ns = new Map<string, FakeNs>();
+  /** The bpf filesystem: mounted at BPFFS or not, its directories, and its pins (path → object id). */
+  bpffs = false;
+  readonly bpfDirs = new Set<string>();
+  readonly pins = new Map<string, number>();
+  readonly bpfObjects = new Map<number, FakeBpfObject>();
+  /** Open descriptors of this "process": fd → object id. */
+  readonly fds = new Map<number, number>();
+  private nextBpfId = 1;
+  private nextFd = 20;
   readonly log: string[] = [];
   private nextIndex = 2;
   /** Commands (matched by prefix of the joined line) that fail with this stderr. */
@@ -158,25 +175,27 @@ export class FakeKernel implements CommandRunner, Rtnl {
   async filters(netns: string, ifindex: number, hook: Hook): Promise<Filter[]> {
     const dev = this.devName(netns, ifindex);
     const n = this.op(netns, `dump filters ${dev} ${hook}`);
-    const out: Filter[] = [];
     const mine = n.filters.filter((f) => f.dev === dev && f.hook === hook);
-    for (const pref of new Set(mine.map((f) => f.pref))) out.push({ pref, table: true, matchAll: false });
-    for (const f of mine) out.push({ pref: f.pref, table: false, matchAll: true, mirrorTo: n.links.get(f.toDev)?.ifindex ?? 0 });
+    // Like the kernel: one entry per preference, then its filters.
+    const out: Filter[] = [...new Map(mine.map((f) => [f.pref, f.kind])).entries()].map(([pref, kind]) => ({ pref, table: true, kind }));
+    for (const f of mine) out.push({ pref: f.pref, table: false, kind: f.kind, ...(f.name !== undefined ? { name: f.name } : {}) });
     return out;
   }
 
-  async addMirror(netns: string, ifindex: number, clsact: boolean, hooks: readonly { hook: Hook; pref: number }[], toIndex: number): Promise<void> {
-    const [dev, to] = [this.devName(netns, ifindex), this.devName(netns, toIndex)];
-    const steps = [...(clsact ? [`qdisc add dev ${dev} clsact`] : []), ...hooks.map((h) => `filter add dev ${dev} ${h.hook} pref ${h.pref} mirror ${to}`)];
+  async addMirror(netns: string, ifindex: number, clsact: boolean, hooks: readonly { hook: Hook; pref: number }[], prog: { fd: number; name: string }): Promise<void> {
+    const dev = this.devName(netns, ifindex);
+    const steps = [...(clsact ? [`qdisc add dev ${dev} clsact`] : []), ...hooks.map((h) => `filter add dev ${dev} ${h.hook} pref ${h.pref} bpf "${prog.name}"`)];
     const n = this.op(netns, steps.join('; '));
-    if (!n.links.has(dev) || !n.links.has(to)) nlFail(steps[0], ENODEV, 'Cannot find device');
+    if (!n.links.has(dev)) nlFail(steps[0], ENODEV, 'Cannot find device');
+    const held = this.fds.get(prog.fd);
+    if (held === undefined || this.bpfObjects.get(held)?.kind !== 'prog') nlFail(steps[0], EBADF, 'not an open program');
     // Like the kernel, every request of the exchange is tried; the first refusal is reported.
     let failed: NetlinkError | null = null;
     if (clsact && n.clsact.has(dev)) failed = new NetlinkError(`qdisc add ${dev} clsact`, EEXIST, 'Exclusivity flag on, cannot modify.');
     if (clsact) n.clsact.add(dev);
     for (const h of hooks) {
       if (!n.clsact.has(dev)) failed ??= new NetlinkError(`filter add ${dev}`, EINVAL, "Parent Qdisc doesn't exists");
-      else n.filters.push({ dev, hook: h.hook, pref: h.pref, handle: `800::${n.filters.length + 800}`, toDev: to });
+      else n.filters.push({ dev, hook: h.hook, pref: h.pref, kind: 'bpf', name: prog.name });
     }
     if (failed) throw failed;
   }
@@ -195,6 +214,89 @@ export class FakeKernel implements CommandRunner, Rtnl {
 
   async hasNftTable(netns: string, family: string, name: string): Promise<boolean> {
     return this.op(netns, `get nft table ${family} ${name}`).nft.has(`${family} ${name}`);
+  }
+
+  isBpfFs(path: string): boolean {
+    return this.bpffs && (path === BPFFS || path.startsWith(`${BPFFS}/`));
+  }
+
+  objGet(path: string): number | null {
+    this.bpfOp(`get ${path}`);
+    const id = this.pins.get(path);
+    return id === undefined ? null : this.open(id);
+  }
+
+  objPin(fd: number, path: string): void {
+    this.bpfOp(`pin ${this.held(fd)} ${path}`);
+    const dir = path.slice(0, path.lastIndexOf('/'));
+    if (!this.isBpfFs(path) || !(dir === BPFFS || this.bpfDirs.has(dir))) bpfFail('bpf(BPF_OBJ_PIN)', 'ENOENT');
+    if (this.pins.has(path)) bpfFail('bpf(BPF_OBJ_PIN)', 'EEXIST');
+    this.pins.set(path, this.held(fd));
+  }
+
+  mapCreate(type: number, keySize: number, valueSize: number, maxEntries: number, name: string): number {
+    this.bpfOp(`create map ${name}`);
+    const id = this.nextBpfId++;
+    this.bpfObjects.set(id, { kind: 'map', info: { id, type, keySize, valueSize, maxEntries, name } });
+    return this.open(id);
+  }
+
+  mapInfo(fd: number): BpfMapInfo {
+    const o = this.bpfObjects.get(this.held(fd))!;
+    if (o.kind !== 'map') bpfFail('bpf(BPF_OBJ_GET_INFO_BY_FD)', 'EINVAL');
+    return { ...o.info };
+  }
+
+  progLoad(type: number, insns: Uint8Array, license: string, name: string): number {
+    this.bpfOp(`load ${name} (${insns.length / 8} insns)`);
+    const id = this.nextBpfId++;
+    this.bpfObjects.set(id, { kind: 'prog', name });
+    return this.open(id);
+  }
+
+  close(fd: number): void {
+    this.held(fd);
+    this.fds.delete(fd);
+  }
+
+  mkdir(path: string): void {
+    if (!this.isBpfFs(path)) bpfFail('mkdir', 'ENOENT');
+    if (this.bpfDirs.has(path)) return;
+    this.bpfOp(`mkdir ${path}`);
+    this.bpfDirs.add(path);
+  }
+
+  remove(path: string): void {
+    const under = (p: string): boolean => p === path || p.startsWith(`${path}/`);
+    if (![...this.pins.keys(), ...this.bpfDirs].some(under)) return;
+    this.bpfOp(`remove ${path}`);
+    for (const p of [...this.pins.keys()]) if (under(p)) this.pins.delete(p);
+    for (const d of [...this.bpfDirs]) if (under(d)) this.bpfDirs.delete(d);
+  }
+
+  /** Descriptors open now, by what they hold: what a test checks nothing leaks. */
+  openFds(): string[] {
+    return [...this.fds.values()].map((id) => {
+      const o = this.bpfObjects.get(id)!;
+      return o.kind === 'map' ? `map ${o.info.name} ${id}` : `prog ${o.name} ${id}`;
+    });
+  }
+
+  private open(id: number): number {
+    const fd = this.nextFd++;
+    this.fds.set(fd, id);
+    return fd;
+  }
+
+  private held(fd: number): number {
+    return this.fds.get(fd) ?? bpfFail('bpf', 'EBADF');
+  }
+
+  /** Logs a bpf operation and applies injected failures (their text is the error's code). */
+  private bpfOp(what: string): void {
+    const line = `bpf: ${what}`;
+    this.log.push(line);
+    for (const [prefix, code] of this.failures) if (line.startsWith(prefix)) bpfFail(what, code);
   }
 
   /**
@@ -258,6 +360,8 @@ export class FakeKernel implements CommandRunner, Rtnl {
       if (a[2] === 'add') return this.ns.has(p) ? fail('File exists') : (this.addNetns(p), '');
       if (a[2] === 'del') return this.ns.delete(p) ? (this.dropPeersOf(p), '') : fail(`Cannot remove namespace file "${p}": No such file or directory`);
     }
+    // Mounting again would stack a second bpf filesystem over the first: the agent never does.
+    if (s === `mount -t bpf bpf ${BPFFS}` && path === 'host') return this.bpffs ? fail(`mount: ${BPFFS}: bpf already mounted`) : ((this.bpffs = true), '');
     const n = this.get(path);
     // `sysctl -q -w KEY=V…` sets keys; `sysctl -e KEY…` prints the known ones as `KEY = V`.
     if (a[0] === 'sysctl' && a.includes('-w')) {
@@ -344,34 +448,10 @@ export class FakeKernel implements CommandRunner, Rtnl {
       return '';
     }
     const hook = a[a.indexOf(dev) + 1];
-    if (!n.clsact.has(dev)) return s.startsWith('tc -j') ? '' : fail("Error: Parent Qdisc doesn't exists.");
-    if (s.startsWith('tc -j filter show')) {
-      const out: unknown[] = [];
-      for (const f of n.filters.filter((x) => x.dev === dev && x.hook === hook)) {
-        out.push({ protocol: 'all', pref: f.pref, kind: 'u32', chain: 0 });
-        out.push({ protocol: 'all', pref: f.pref, kind: 'u32', chain: 0, options: { fh: '800:', ht_divisor: 1 } });
-        out.push({
-          protocol: 'all', pref: f.pref, kind: 'u32', chain: 0,
-          options: { fh: f.handle, match: { value: '0', mask: '0' }, actions: [{ kind: 'mirred', mirred_action: 'mirror', direction: 'egress', to_dev: n.links.has(f.toDev) ? f.toDev : '*' }] },
-        });
-      }
-      return JSON.stringify(out);
-    }
-    const pref = Number(a[a.indexOf('pref') + 1]);
-    if (s.startsWith('tc filter del')) {
-      const before = n.filters.length;
-      n.filters = n.filters.filter((f) => !(f.dev === dev && f.hook === hook && f.pref === pref));
-      if (before === n.filters.length) fail('Error: Filter with specified priority/protocol not found.');
-      return '';
-    }
-    // As on this kernel family: no cls_matchall, no act_gact.
-    if (a.includes('matchall')) fail('Error: TC classifier not found.');
-    if (a.includes('drop')) fail('Error: Failed to load TC action module.');
-    if (s.startsWith('tc filter replace') || s.startsWith('tc filter add')) {
-      const handle = a.includes('handle') ? a[a.indexOf('handle') + 1] : `800::${n.filters.length + 800}`;
-      const toDev = a[a.length - 1];
-      if (s.startsWith('tc filter replace')) n.filters = n.filters.filter((f) => !(f.dev === dev && f.hook === hook && f.pref === pref && f.handle === handle));
-      n.filters.push({ dev, hook, pref, handle, toDev });
+    // What the feature probe adds: a cls_bpf filter running a classic BPF program.
+    if (s.startsWith('tc filter add') && a.includes('bpf') && a.includes('bytecode')) {
+      if (!n.clsact.has(dev)) fail("Error: Parent Qdisc doesn't exists.");
+      n.filters.push({ dev, hook, pref: Number(a[a.indexOf('pref') + 1]), kind: 'bpf' });
       return '';
     }
     return fail(`fake: "${s}" not modelled`);
@@ -486,10 +566,17 @@ function addElements(setLine: string, elems: string): string {
 /** A logged command or operation that changed something: not a read, unless a batch that also writes. */
 export function isWrite(line: string): boolean {
   if (line.startsWith('rtnl ')) return !/^rtnl [^:]+: (get|dump) /.test(line);
+  // Loading a program changes nothing a later run could see; only filters keep one.
+  if (line.startsWith('bpf: ')) return !/^bpf: (get|load) /.test(line);
   if (line.includes(' sysctl ') && !line.includes(' -w ')) return false;
   return !line.includes(' -j ') || line.includes(' -batch ');
 }
 
 function nlFail(what: string, errno: number, reason: string): never {
   throw new NetlinkError(what, errno, reason);
+}
+
+/** Fails as @mseg/capture's bpf calls do: an Error whose `code` is the errno name. */
+function bpfFail(syscall: string, code: string): never {
+  throw Object.assign(new Error(`${syscall}: ${code}`), { code, syscall });
 }

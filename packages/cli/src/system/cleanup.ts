@@ -3,7 +3,8 @@
  * (they know its names: `nv-` links, the mirror filters, `inet mseg` tables, the capture
  * namespace with the nv-in ports, and an earlier version's nv-br), given "nothing is desired". Container
  * namespaces are those of the containers of the Docker engine the stack watched: exactly where
- * its agent could have put anything, and nowhere else.
+ * its agent could have put anything, and nowhere else. The namespace's pinned bpf objects (the
+ * session bypass map) go too, even when the namespace itself is already gone.
  */
 import { statSync } from 'node:fs';
 import { ExecRunner, parseJsonList, type CommandRunner } from '@mseg/agent/dist/plumbing/command.js';
@@ -55,15 +56,14 @@ export async function cleanupKernel(opts: { netns: string; dockerSocket: string;
     dockerError = (e as Error).message;
   }
   const known = distinctNamespaces(pids);
+  const base = new BaseOps(runner);
   await new TableOps(runner, rtnl, () => known).prune([]);
-  await new MirrorOps(rtnl).prune([], known);
+  await new MirrorOps(rtnl, base.programs).prune([], known);
   const names = parseJsonList<{ name: string }>(await runner.run(['ip', '-j', 'netns', 'list'])).map((n) => n.name);
   const capture = names.includes(opts.netns);
   // Deleting an nv-in end in the capture namespace deletes its nv-ex peer in the container too;
   // without the capture namespace there is no pair left to remove.
-  if (capture) {
-    await new VethOps(rtnl, opts.netns).prune([], known);
-    await new BaseOps(runner).delete({ netnsName: opts.netns });
-  }
+  if (capture) await new VethOps(rtnl, opts.netns).prune([], known);
+  await base.delete({ netnsName: opts.netns });
   return { containerNamespaces: known.length, captureNamespaceRemoved: capture, dockerError };
 }

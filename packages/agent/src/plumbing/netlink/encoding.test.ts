@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { addVethMsg, parseLink, setLinkMsgs } from './link-msg.js';
 import { parseAttrs, parseMessages } from './message.js';
-import { addClsactMsg, addMirrorMsg, delClsactMsg, delFiltersMsg, parseFilter } from './tc-msg.js';
+import { addBpfMsg, addClsactMsg, delClsactMsg, delFiltersMsg, parseFilter } from './tc-msg.js';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 
@@ -22,11 +22,19 @@ const IP_UP = '2000000010000500000000000000000000000000030000000100000001000000'
 /** `tc qdisc add dev eth0 clsact` (eth0 ifindex 3). */
 const TC_CLSACT = '3000000024000506000000000000000000000000030000000000fffff1ffffff000000000b000100636c736163740000';
 const TC_CLSACT_DEL = '3000000025000500000000000000000000000000030000000000fffff1ffffff000000000b000100636c736163740000';
-/** `tc filter add dev eth0 ingress protocol all pref 7 u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0` (ifindex 2). */
-const TC_MIRROR =
-  '8c0000002c0005060000000000000000000000000300000000000000f2ffffff0003070008000100753332006000020038000700340001000b0001006d69727265640000240002802000020000000000000000000300000000000000000000000200000002000000240005000100010000000000000000000000000000000000000000000000000000000000';
+/**
+ * `tc filter add dev eth0 ingress protocol all pref 7 bpf object-pinned FILE da`: the program's
+ * descriptor (4 in tc), and tc's name for a pinned object, `prog:[*fsobj]`.
+ */
+const TC_BPF =
+  '540000002c0005060000000000000000000000000300000000000000f2ffffff0003070008000100627066002800020008000600040000001200070070726f673a5b2a66736f626a5d0000000800080001000000';
 /** `tc filter del dev eth0 ingress pref 7`. */
 const TC_FILTER_DEL = '240000002d0005000000000000000000000000000300000000000000f2ffffff00000700';
+
+/** What earlier versions added: `… pref 7 u32 match u32 0 0 action mirred egress mirror dev nv-ex-eth0`. */
+const TC_U32_MIRROR = hex(
+  '8c0000002c0005060000000000000000000000000300000000000000f2ffffff0003070008000100753332006000020038000700340001000b0001006d69727265640000240002802000020000000000000000000300000000000000000000000200000002000000240005000100010000000000000000000000000000000000000000000000000000000000',
+);
 
 const HEADERS = 16 + 16;
 
@@ -59,20 +67,26 @@ describe('rtnetlink requests are those iproute2 sends', () => {
     expect(setLinkMsgs('nv-ex-eth0', {})).toEqual([]);
   });
 
-  it('clsact, the mirror filter and their deletes', () => {
+  it('clsact, the direct-action bpf filter and their deletes', () => {
     expect(addClsactMsg(3).toString('hex')).toBe(TC_CLSACT);
     expect(delClsactMsg(3).toString('hex')).toBe(TC_CLSACT_DEL);
-    expect(addMirrorMsg(3, 'ingress', 7, 2).toString('hex')).toBe(TC_MIRROR);
+    expect(addBpfMsg(3, 'ingress', 7, { fd: 4, name: 'prog:[*fsobj]' }).toString('hex')).toBe(TC_BPF);
     expect(delFiltersMsg(3, 'ingress', 7).toString('hex')).toBe(TC_FILTER_DEL);
   });
 
-  it('a filter in a dump reads as the match-all mirror it is', () => {
-    // The kernel lists a filter with the attributes it was made with (plus handle and counters).
-    const [m] = parseMessages(addMirrorMsg(3, 'egress', 8, 9));
-    m.body.writeUInt32LE(0x80000800, 8);
-    expect(parseFilter(m)).toEqual({ pref: 8, table: false, matchAll: true, mirrorTo: 9 });
-    m.body.writeUInt32LE(0x80000000, 8);
-    expect(parseFilter(m).table).toBe(true);
+  it('a filter in a dump reads with its kind and name; the per-preference entry is no filter', () => {
+    // The kernel lists a filter with the attributes it was made with (plus handle, tag, id).
+    const [m] = parseMessages(addBpfMsg(3, 'egress', 8, { fd: 9, name: 'mseg_mirror v1 map 4 to 2 port 7' }));
+    m.body.writeUInt32LE(1, 8);
+    expect(parseFilter(m)).toEqual({ pref: 8, table: false, kind: 'bpf', name: 'mseg_mirror v1 map 4 to 2 port 7' });
+    m.body.writeUInt32LE(0, 8);
+    expect(parseFilter(m)).toMatchObject({ pref: 8, table: true, kind: 'bpf' });
+    // A u32 filter of an earlier version: its node handle is a filter, its hash table (800:) is not.
+    const u32 = parseMessages(TC_U32_MIRROR);
+    u32[0].body.writeUInt32LE(0x80000800, 8);
+    expect(parseFilter(u32[0])).toEqual({ pref: 7, table: false, kind: 'u32' });
+    u32[0].body.writeUInt32LE(0x80000000, 8);
+    expect(parseFilter(u32[0]).table).toBe(true);
   });
 
   it('a link in a reply: name, index, MAC, master and flags', () => {

@@ -1,7 +1,10 @@
 // NetlinkRtnl against the real kernel, in throw-away namespaces of this run: what it makes is read
 // back with `ip`/`tc`/`nft` (the reference), and what they make is read by it.
+import { KEY_SIZE, MAP_NAME, MAP_TYPE_HASH, VALUE_SIZE } from '@mseg/dp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNs, sh, TestNet, type FakeContainer } from '../../../test/helpers/netns.js';
+import { SysBpf } from '../bpf.js';
+import { BpfMirrorPrograms } from '../mirror-programs.js';
 import { NetlinkRtnl, isNetlinkGone } from './netlink-rtnl.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -21,6 +24,9 @@ describe.skipIf(!isRoot)('netlink rtnl in the kernel', () => {
   let c: FakeContainer;
   let cap: string;
   const k = new NetlinkRtnl();
+  const bpf = new SysBpf();
+  // An unpinned map is enough for the program to load against; it goes when its descriptor does.
+  let mapFd = -1;
   const ipLink = (ns: string, dev: string): IpLink => (JSON.parse(sh(['ip', '-n', ns, '-j', '-d', 'link', 'show', 'dev', dev])) as IpLink[])[0];
 
   beforeAll(() => {
@@ -29,9 +35,11 @@ describe.skipIf(!isRoot)('netlink rtnl in the kernel', () => {
     sh(['ip', 'netns', 'add', net.capture]);
     cap = `/run/netns/${net.capture}`;
     sh(['ip', '-n', net.capture, 'link', 'add', 'nv-br', 'type', 'bridge']);
+    mapFd = bpf.mapCreate(MAP_TYPE_HASH, KEY_SIZE, VALUE_SIZE, 16, MAP_NAME);
   });
 
   afterAll(() => {
+    if (mapFd >= 0) bpf.close(mapFd);
     net?.remove();
     expect(net.leftovers()).toEqual([]);
   });
@@ -72,23 +80,30 @@ describe.skipIf(!isRoot)('netlink rtnl in the kernel', () => {
   it('puts the clsact mirror in as tc does, lists and deletes it', async () => {
     const ex = (await k.link(c.path, 'nv-ex-eth0'))!;
     const eth0 = c.ifindex;
+    const programs = new BpfMirrorPrograms(bpf, () => ({ fd: mapFd, id: bpf.mapInfo(mapFd).id, path: '' }));
     expect(await k.hasClsact(c.path, eth0)).toBe(false);
     expect(await k.filters(c.path, eth0, 'ingress')).toEqual([]);
-    await k.addMirror(c.path, eth0, true, [{ hook: 'ingress', pref: 7 }, { hook: 'egress', pref: 8 }], ex.ifindex);
+    const prog = programs.load(ex.ifindex, 42);
+    try {
+      await k.addMirror(c.path, eth0, true, [{ hook: 'ingress', pref: 7 }, { hook: 'egress', pref: 8 }], prog);
+    } finally {
+      programs.close(prog.fd);
+    }
+    expect(prog.name).toMatch(new RegExp(`^mseg_mirror v\\d+ map \\d+ to ${ex.ifindex} port 42$`));
     expect(await k.hasClsact(c.path, eth0)).toBe(true);
     for (const [hook, pref] of [['ingress', 7], ['egress', 8]] as const) {
-      const shown = JSON.parse(sh(inNs(c.ns, ['tc', '-j', 'filter', 'show', 'dev', 'eth0', hook]))) as { pref: number; options?: { match?: unknown; actions?: unknown[] } }[];
-      const ours = shown.filter((f) => f.options?.actions);
-      expect(ours).toHaveLength(1);
-      expect(ours[0].pref).toBe(pref);
-      expect(ours[0].options!.match).toEqual({ value: '0', mask: '0', offmask: '', off: 0 });
-      expect(ours[0].options!.actions).toMatchObject([{ kind: 'mirred', mirred_action: 'mirror', direction: 'egress', to_dev: 'nv-ex-eth0', control_action: { type: 'pipe' } }]);
+      // The filters hold the program: our descriptor is closed, tc still shows it running.
+      const shown = sh(inNs(c.ns, ['tc', '-s', 'filter', 'show', 'dev', 'eth0', hook])).split('\n').filter((l) => l.includes('handle'));
+      expect(shown).toHaveLength(1);
+      expect(shown[0]).toContain(`filter protocol all pref ${pref} bpf`);
+      expect(shown[0]).toContain(`${prog.name} direct-action`);
+      expect(shown[0]).toContain('name mseg_mirror tag');
       const listed = await k.filters(c.path, eth0, hook);
-      expect(listed.filter((f) => !f.table)).toEqual([{ pref, table: false, matchAll: true, mirrorTo: ex.ifindex }]);
+      expect(listed.filter((f) => !f.table)).toEqual([{ pref, table: false, kind: 'bpf', name: prog.name }]);
     }
-    // tc's own filter (not a match-all) is told apart.
-    sh(inNs(c.ns, ['tc', 'filter', 'add', 'dev', 'eth0', 'ingress', 'protocol', 'all', 'pref', '9', 'u32', 'match', 'u32', '0x1', '0xff', 'action', 'mirred', 'egress', 'mirror', 'dev', 'nv-ex-eth0']));
-    expect((await k.filters(c.path, eth0, 'ingress')).filter((f) => f.pref === 9 && !f.table)).toEqual([{ pref: 9, table: false, matchAll: false, mirrorTo: ex.ifindex }]);
+    // An earlier version's u32 + mirred filter is told apart by its kind.
+    sh(inNs(c.ns, ['tc', 'filter', 'add', 'dev', 'eth0', 'ingress', 'protocol', 'all', 'pref', '9', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'mirror', 'dev', 'nv-ex-eth0']));
+    expect((await k.filters(c.path, eth0, 'ingress')).filter((f) => f.pref === 9 && !f.table)).toEqual([{ pref: 9, table: false, kind: 'u32' }]);
     await k.delFilters(c.path, eth0, 'ingress', 9);
     await k.delFilters(c.path, eth0, 'ingress', 7);
     await k.delFilters(c.path, eth0, 'ingress', 7);
@@ -100,7 +115,12 @@ describe.skipIf(!isRoot)('netlink rtnl in the kernel', () => {
     // A device that is not there: deletes are done, the add fails as gone.
     await k.delFilters(c.path, 999, 'ingress', 7);
     await k.delClsact(c.path, 999);
-    expect(isNetlinkGone(await k.addMirror(c.path, 999, true, [{ hook: 'ingress', pref: 7 }], ex.ifindex).catch((e: unknown) => e))).toBe(true);
+    const again = programs.load(ex.ifindex, 42);
+    try {
+      expect(isNetlinkGone(await k.addMirror(c.path, 999, true, [{ hook: 'ingress', pref: 7 }], again).catch((e: unknown) => e))).toBe(true);
+    } finally {
+      programs.close(again.fd);
+    }
   });
 
   it('tells whether an nftables table exists', async () => {

@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { NLM_F_ACK, NLM_F_REQUEST, message, str } from './message.js';
 import { addVethMsg, delLinkMsg, dumpAddressesMsg, dumpLinksMsg, getLinkMsg, parseAddress, parseLink, setLinkMsgs } from './link-msg.js';
 import type { Address, Filter, Hook, Link, LinkChange, Rtnl } from './rtnl.js';
-import { addClsactMsg, addMirrorMsg, delClsactMsg, delFiltersMsg, dumpFiltersMsg, dumpQdiscsMsg, isClsact, parseFilter } from './tc-msg.js';
+import { addBpfMsg, addClsactMsg, delClsactMsg, delFiltersMsg, dumpFiltersMsg, dumpQdiscsMsg, isClsact, parseFilter } from './tc-msg.js';
 import { NETLINK_NETFILTER, NETLINK_ROUTE, NetlinkError, exchange, ok, request, requestAll } from './transport.js';
 
 const { EINVAL, ENODEV, ENOENT } = constants.errno;
@@ -72,10 +72,10 @@ export class NetlinkRtnl implements Rtnl {
     return (await route(netns, dumpFiltersMsg(ifindex, hook), `filter dump ${ifindex} ${hook}`)).map(parseFilter);
   }
 
-  async addMirror(netns: string, ifindex: number, clsact: boolean, hooks: readonly { hook: Hook; pref: number }[], to: number): Promise<void> {
+  async addMirror(netns: string, ifindex: number, clsact: boolean, hooks: readonly { hook: Hook; pref: number }[], prog: { fd: number; name: string }): Promise<void> {
     await requestAll(netns, NETLINK_ROUTE, [
       ...(clsact ? [{ msg: addClsactMsg(ifindex), what: `qdisc add ${ifindex} clsact` }] : []),
-      ...hooks.map((h) => ({ msg: addMirrorMsg(ifindex, h.hook, h.pref, to), what: `filter add ${ifindex} ${h.hook} pref ${h.pref} mirror ${to}` })),
+      ...hooks.map((h) => ({ msg: addBpfMsg(ifindex, h.hook, h.pref, prog), what: `filter add ${ifindex} ${h.hook} pref ${h.pref} bpf "${prog.name}"` })),
     ]);
   }
 

@@ -1,5 +1,5 @@
 /**
- * The kernel operations of the tap path (links, addresses, the clsact mirror) and the Protect
+ * The kernel operations of the tap path (links, addresses, the clsact mirror filters) and the Protect
  * table check, as one narrow interface like CommandRunner: the agent's is netlink (netlink-rtnl.ts),
  * unit tests pass the fake kernel. Every operation takes the namespace path it acts in.
  */
@@ -40,12 +40,12 @@ export type Hook = 'ingress' | 'egress';
 
 export interface Filter {
   pref: number;
-  /** A u32 hash table entry rather than a filter of ours (the kernel lists one per preference). */
+  /** Not a filter: the entry the kernel lists once per preference, or a u32 hash table. */
   table: boolean;
-  /** u32 with a single key of value 0 and mask 0: every packet. */
-  matchAll: boolean;
-  /** ifindex of a `mirred egress mirror` target, when that is the filter's only action. */
-  mirrorTo?: number;
+  /** The classifier: bpf, u32, … */
+  kind?: string;
+  /** A bpf filter's name (TCA_BPF_NAME): ours say which program they run. */
+  name?: string;
 }
 
 export interface Rtnl {
@@ -63,8 +63,11 @@ export interface Rtnl {
   hasClsact(netns: string, ifindex: number): Promise<boolean>;
   /** Filters on one clsact hook (none without the qdisc). */
   filters(netns: string, ifindex: number, hook: Hook): Promise<Filter[]>;
-  /** Adds the clsact qdisc (when `clsact`) and a match-all mirror onto device `to` per hook, in one go. */
-  addMirror(netns: string, ifindex: number, clsact: boolean, hooks: readonly { hook: Hook; pref: number }[], to: number): Promise<void>;
+  /**
+   * Adds the clsact qdisc (when `clsact`) and per hook a direct-action bpf filter running the
+   * loaded program `prog` (its descriptor in this process) under its name, in one go.
+   */
+  addMirror(netns: string, ifindex: number, clsact: boolean, hooks: readonly { hook: Hook; pref: number }[], prog: { fd: number; name: string }): Promise<void>;
   /** Deletes every filter at `pref` on the hook; none there (or no device) is done. */
   delFilters(netns: string, ifindex: number, hook: Hook, pref: number): Promise<void>;
   /** Deletes the clsact qdisc; none there (or no device) is done. */

@@ -1,9 +1,9 @@
 /**
- * rtnetlink tc messages (linux/rtnetlink.h, pkt_sched.h, pkt_cls.h, tc_act/tc_mirred.h) for the
- * mirror: the clsact qdisc, and per hook a u32 filter matching every packet (`match u32 0 0`)
- * whose one action is `mirred egress mirror`, byte for byte as `tc` sends them.
+ * rtnetlink tc messages (linux/rtnetlink.h, pkt_sched.h, pkt_cls.h) for the mirror: the clsact
+ * qdisc, and per hook a cls_bpf filter in direct-action mode running a loaded program, byte for
+ * byte as `tc filter add … bpf object-pinned FILE da` sends them.
  */
-import { NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, attr, message, nest, parseAttrs, str, text, type Message } from './message.js';
+import { NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, message, nest, parseAttrs, str, text, u32, type Message } from './message.js';
 import type { Filter, Hook } from './rtnl.js';
 
 const RTM_NEWQDISC = 36;
@@ -22,15 +22,10 @@ const PROTO_ALL = 0x0300;
 const TCA_KIND = 1;
 const TCA_OPTIONS = 2;
 const TCA_U32_DIVISOR = 4;
-const TCA_U32_SEL = 5;
-const TCA_U32_ACT = 7;
-const TCA_ACT_KIND = 1;
-const TCA_ACT_OPTIONS = 2;
-const NLA_F_NESTED = 0x8000;
-const TCA_MIRRED_PARMS = 2;
-const TC_ACT_PIPE = 3;
-const TCA_EGRESS_MIRROR = 2;
-const TC_U32_TERMINAL = 1;
+const TCA_BPF_FD = 6;
+const TCA_BPF_NAME = 7;
+const TCA_BPF_FLAGS = 8;
+const TCA_BPF_FLAG_ACT_DIRECT = 1;
 
 function tcmsg(ifindex: number, handle: number, parent: number, info: number): Buffer {
   const b = Buffer.alloc(20);
@@ -53,23 +48,14 @@ export function dumpQdiscsMsg(): Buffer {
   return message(RTM_GETQDISC, NLM_F_REQUEST | NLM_F_DUMP, tcmsg(0, 0, 0, 0));
 }
 
-/** `tc filter add dev … HOOK protocol all pref PREF u32 match u32 0 0 action mirred egress mirror dev TO`. */
-export function addMirrorMsg(ifindex: number, hook: Hook, pref: number, toIfindex: number): Buffer {
-  const mirred = Buffer.alloc(28);
-  mirred.writeInt32LE(TC_ACT_PIPE, 8);
-  mirred.writeInt32LE(TCA_EGRESS_MIRROR, 20);
-  mirred.writeUInt32LE(toIfindex, 24);
-  const action = nest(1, str(TCA_ACT_KIND, 'mirred'), nest(TCA_ACT_OPTIONS | NLA_F_NESTED, attr(TCA_MIRRED_PARMS, mirred)));
-  // tc_u32_sel with one key (mask 0, value 0 at offset 0): flags, offshift, nkeys, then zeros.
-  const sel = Buffer.alloc(32);
-  sel[0] = TC_U32_TERMINAL;
-  sel[2] = 1;
+/** `tc filter add dev … HOOK protocol all pref PREF bpf object-pinned … da`, with the program's descriptor and a name of ours. */
+export function addBpfMsg(ifindex: number, hook: Hook, pref: number, prog: { fd: number; name: string }): Buffer {
   return message(
     RTM_NEWTFILTER,
     NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
     tcmsg(ifindex, 0, PARENT[hook], ((pref << 16) | PROTO_ALL) >>> 0),
-    str(TCA_KIND, 'u32'),
-    nest(TCA_OPTIONS, nest(TCA_U32_ACT, action), attr(TCA_U32_SEL, sel)),
+    str(TCA_KIND, 'bpf'),
+    nest(TCA_OPTIONS, u32(TCA_BPF_FD, prog.fd), str(TCA_BPF_NAME, prog.name), u32(TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT)),
   );
 }
 
@@ -90,19 +76,13 @@ export function isClsact(m: Message, ifindex: number): boolean {
 export function parseFilter(m: Message): Filter {
   const handle = m.body.readUInt32LE(8);
   const a = parseAttrs(m.body, 20);
+  const kind = text(a.get(TCA_KIND));
   const opts = a.get(TCA_OPTIONS) ? parseAttrs(a.get(TCA_OPTIONS)!) : new Map<number, Buffer>();
-  const f: Filter = { pref: m.body.readUInt32LE(16) >>> 16, table: opts.has(TCA_U32_DIVISOR) || (handle & 0xfff) === 0, matchAll: false };
-  if (text(a.get(TCA_KIND)) !== 'u32') return f;
-  const sel = opts.get(TCA_U32_SEL);
-  // One key (at byte 16: mask, value) of mask 0 and value 0.
-  f.matchAll = !!sel && sel.length >= 32 && sel[2] === 1 && sel.readUInt32BE(16) === 0 && sel.readUInt32BE(20) === 0;
-  const acts = opts.get(TCA_U32_ACT) ? [...parseAttrs(opts.get(TCA_U32_ACT)!).values()] : [];
-  if (acts.length === 1) {
-    const act = parseAttrs(acts[0]);
-    const parms = act.get(TCA_ACT_OPTIONS) ? parseAttrs(act.get(TCA_ACT_OPTIONS)!).get(TCA_MIRRED_PARMS) : undefined;
-    if (text(act.get(TCA_ACT_KIND)) === 'mirred' && parms && parms.length >= 28 && parms.readInt32LE(20) === TCA_EGRESS_MIRROR) {
-      f.mirrorTo = parms.readUInt32LE(24);
-    }
-  }
+  // The dump lists each preference once without a handle; u32 also lists its hash tables.
+  const table = handle === 0 || (kind === 'u32' && (opts.has(TCA_U32_DIVISOR) || (handle & 0xfff) === 0));
+  const f: Filter = { pref: m.body.readUInt32LE(16) >>> 16, table };
+  if (kind !== undefined) f.kind = kind;
+  const name = kind === 'bpf' ? text(opts.get(TCA_BPF_NAME)) : undefined;
+  if (name !== undefined) f.name = name;
   return f;
 }
