@@ -1,7 +1,7 @@
 // What the agent's benches share: Docker and container helpers, the real controller process, the
 // real agent in a process of its own (agent-child.js) with its DP, statistics, per-process CPU and
 // memory from /proc, and the cleanup of everything a run made (containers by label, the capture
-// namespace, the scratch directory, the processes).
+// namespace and its pinned bypass map, the scratch directory, the processes).
 import { execFile, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 export const here = dirname(fileURLToPath(import.meta.url));
-const { inName } = await import(join(here, '../dist/plumbing/names.js'));
+const { inName, pinDir } = await import(join(here, '../dist/plumbing/names.js'));
 export const run = promisify(execFile);
 
 export const docker = async (...args) => (await run('docker', args, { timeout: 120_000, maxBuffer: 64 << 20 })).stdout.trim();
@@ -183,12 +183,13 @@ export async function measurePair(p, seconds = 5, pings = 20000) {
   return { gbps, rps: cols[1], p50: cols[4] };
 }
 
-/** Removes the run's containers, capture namespace, processes and scratch directory. */
+/** Removes the run's containers, capture namespace (and its pins), processes and scratch directory. */
 export async function cleanup({ prefix, dir, ctl, agent }) {
   await agent?.stop();
   const left = (await docker('ps', '-aq', '--filter', `label=mseg.cleanup=${prefix}`)).split('\n').filter(Boolean);
   for (let i = 0; i < left.length; i += 50) await docker('rm', '-f', ...left.slice(i, i + 50));
   await run('ip', ['netns', 'del', prefix]).catch(() => {});
+  rmSync(pinDir(prefix), { recursive: true, force: true });
   ctl?.proc.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,8 +1,8 @@
 // Cost of the mirror on container traffic, and where it is: two container pairs (iperf3 + redis),
 // one unmirrored and one mirrored by the real agent, measured in turns over --rounds rounds (the
 // order rotates each round). A third configuration pauses the DP (SIGSTOP, iperf3 only, shorter
-// than the agent's 6 s keepalive limit) so the kernel's share (act_mirred clone, veth, ring copy
-// until the ring is full) shows apart from the DP's. Per configuration: throughput, redis PING
+// than the agent's 6 s keepalive limit) so the kernel's share (the mirror program's clone, veth,
+// ring copy until the ring is full) shows apart from the DP's. Per configuration: throughput, redis PING
 // p50, the DP's CPU and the host's softirq time while iperf3 runs.
 // iperf3 between two containers is CPU-bound here and moves by ±20 % between rounds whatever the
 // mirror does, so the headline is the loss within each round (against the plain pair measured next

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restClient, spawnController, type ControllerProcess } from '../../controller/test/support/process.js';
-import { exName, inName } from '../src/plumbing/names.js';
+import { bypassMapPath, exName, inName } from '../src/plumbing/names.js';
 import { TestDocker, docker } from './helpers/containers.js';
+import { pinsOf, removePins } from './helpers/netns.js';
 import { ensureImage } from './helpers/images.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -84,12 +85,14 @@ async function links(ns: string[]): Promise<string[]> {
 const captureLinks = () => links(['ip', 'netns', 'exec', capture]);
 const boxLinks = (b: Box) => links(nsenter(b, []));
 
+/** Our mirror filters on eth0: hook and the ifindex the program copies onto (its name says). */
 async function mirrorFilters(b: Box): Promise<string[]> {
   const out: string[] = [];
   for (const hook of ['ingress', 'egress']) {
     const text = await sh(nsenter(b, ['tc', '-j', 'filter', 'show', 'dev', 'eth0', hook])).catch(() => '');
-    for (const f of JSON.parse(text.trim() || '[]') as { options?: { actions?: { kind: string; to_dev?: string }[] } }[]) {
-      for (const a of f.options?.actions ?? []) if (a.kind === 'mirred') out.push(`${hook}:${a.to_dev}`);
+    for (const f of JSON.parse(text.trim() || '[]') as { kind: string; options?: { bpf_name?: string; 'direct-action'?: boolean } }[]) {
+      const to = /^mseg_mirror v\d+ map \d+ to (\d+) port \d+$/.exec(f.options?.bpf_name ?? '');
+      if (f.kind === 'bpf' && f.options?.['direct-action'] && to) out.push(`${hook}:${to[1]}`);
     }
   }
   return out.sort();
@@ -103,15 +106,17 @@ async function tables(b: Box): Promise<string[]> {
     .map((x) => `${x.table!.family} ${x.table!.name}`);
 }
 
-/** eth0's ifindex inside the container (part of its tap's name). */
-async function eth0Index(b: Box): Promise<number> {
-  return (JSON.parse(await sh(nsenter(b, ['ip', '-j', 'link', 'show', 'eth0']))) as { ifindex: number }[])[0].ifindex;
+/** A device's ifindex inside the container (eth0's is part of its tap's name). */
+async function linkIndex(b: Box, dev: string): Promise<number> {
+  return (JSON.parse(await sh(nsenter(b, ['ip', '-j', 'link', 'show', dev]))) as { ifindex: number }[])[0].ifindex;
 }
+const eth0Index = (b: Box) => linkIndex(b, 'eth0');
 
-/** Exactly one tap (nv-ex, both mirrors, nv-in) for the container. */
+/** Exactly one tap (nv-ex, both mirrors onto it, nv-in) for the container. */
 async function expectOneTap(b: Box): Promise<void> {
   expect((await boxLinks(b)).filter((n) => n.startsWith('nv-'))).toEqual([exName('eth0')]);
-  expect(await mirrorFilters(b)).toEqual([`egress:${exName('eth0')}`, `ingress:${exName('eth0')}`]);
+  const ex = await linkIndex(b, exName('eth0'));
+  expect(await mirrorFilters(b)).toEqual([`egress:${ex}`, `ingress:${ex}`]);
   const ifindex = await eth0Index(b);
   expect((await captureLinks()).filter((n) => n === inName(b.id, ifindex))).toHaveLength(1);
 }
@@ -161,10 +166,12 @@ afterAll(async () => {
   // Removing the containers removes their namespaces and with them every nv-ex, mirror and table.
   await t.cleanup();
   await run('ip', ['netns', 'del', capture]).catch(() => {});
+  removePins(capture);
   await controller?.stop();
   rmSync(dir, { recursive: true, force: true });
   expect(await t.leftovers()).toEqual([]);
   expect((await sh(['ip', 'netns', 'list'])).includes(capture)).toBe(false);
+  expect(pinsOf(capture)).toEqual([]);
 }, 120_000);
 
 describe('mseg-agent with the real controller and dockerd', () => {
@@ -191,6 +198,8 @@ describe('mseg-agent with the real controller and dockerd', () => {
     expect(took, agentLog).toBeLessThan(10_000);
     await expectOneTap(box.web);
     await expectOneTap(box.client);
+    // The DP found the map the agent pinned (it bypasses sessions through it).
+    expect(agentLog).toContain(`session bypass map ${bypassMapPath(capture)} open`);
   });
 
   it('a third container capturing on its own interface sees none of the other two’s traffic', async () => {

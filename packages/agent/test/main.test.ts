@@ -11,6 +11,7 @@ import { WorkloadState } from '@mseg/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDocker } from './helpers/containers.js';
 import { FakeController } from './helpers/fake-controller.js';
+import { pinsOf, removePins } from './helpers/netns.js';
 import { ensureImage } from './helpers/images.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -54,7 +55,9 @@ describe('mseg-agent run', () => {
     // The agent leaves its plumbing in place when stopped (fail-secure); the run's capture
     // namespace goes, and with it every nv-in end and so every veth pair it made.
     await execFileP('ip', ['netns', 'del', t.prefix]).catch(() => {});
+    removePins(t.prefix);
     expect((await execFileP('ip', ['netns', 'list'])).stdout).not.toContain(t.prefix);
+    expect(pinsOf(t.prefix)).toEqual([]);
     await fake.close();
     rmSync(dataDir, { recursive: true, force: true });
   });

@@ -2,14 +2,18 @@
 // copies both directions of a container's traffic onto its nv-in port in the capture namespace;
 // nothing mirrored reaches a third container; deleting leaves nothing of ours; an agent killed
 // with SIGKILL in the middle of a reconcile leaves a state that one more reconcile makes exactly
-// right (one pair, one filter per hook).
+// right (one pair, one filter per hook). The filters run the mirror program against the bypass map
+// the base pins; nothing of it is left either.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bpfMapInfo, bpfObjGet, closeFd, type BpfMapInfo } from '@mseg/capture';
+import { isBypassMap, PROGRAM_VERSION } from '@mseg/dp';
+import { existsSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecRunner } from '../src/plumbing/command.js';
 import { MIRROR_PREF } from '../src/plumbing/mirror-ops.js';
-import { inName } from '../src/plumbing/names.js';
+import { bypassMapPath, inName, pinDir } from '../src/plumbing/names.js';
 import { Plumbing } from '../src/plumbing/plumbing.js';
 import type { PlumbingWorkload } from '../src/plumbing/types.js';
 import { inNs, sh, shAsync, TestNet, type FakeContainer } from './helpers/netns.js';
@@ -38,15 +42,37 @@ function masters(ns: string): string[] {
   return (JSON.parse(sh(['ip', '-n', ns, '-j', 'link', 'show'])) as { ifname: string; master?: string }[]).filter((l) => l.master).map((l) => `${l.ifname}@${l.master}`);
 }
 
+/** Filters on eth0 as tc lists them: hook, preference, kind, and a bpf filter's name and mode. */
 function ourFilters(ns: string): string[] {
   const out: string[] = [];
   for (const hook of ['ingress', 'egress']) {
-    let list: { pref: number; options?: { fh?: string; actions?: { to_dev?: string }[] } }[] = [];
+    let list: { pref: number; kind: string; options?: { bpf_name?: string; 'direct-action'?: boolean } }[] = [];
     const text = sh(inNs(ns, ['tc', '-j', 'filter', 'show', 'dev', 'eth0', hook])).trim();
     if (text) list = JSON.parse(text);
-    for (const f of list) if (f.options?.actions) out.push(`${hook} ${f.pref} ${f.options.actions[0].to_dev}`);
+    for (const f of list) if (f.options) out.push(`${hook} ${f.pref} ${f.kind} ${f.options.bpf_name ?? ''}${f.options['direct-action'] ? ' da' : ''}`);
   }
   return out.sort();
+}
+
+/** What is pinned at the capture namespace's bypass map path. */
+function pinnedMap(): BpfMapInfo {
+  const fd = bpfObjGet(bypassMapPath(net.capture));
+  try {
+    return bpfMapInfo(fd);
+  } finally {
+    closeFd(fd);
+  }
+}
+
+function index(ns: string, dev: string): number {
+  return (JSON.parse(sh(['ip', '-n', ns, '-j', 'link', 'show', 'dev', dev])) as { ifindex: number }[])[0].ifindex;
+}
+
+/** The filters a plumbed container has: the tap's program on both hooks, named after map, nv-ex and nv-in. */
+function mirrorFilters(x: FakeContainer): string[] {
+  const map = pinnedMap().id;
+  const name = `mseg_mirror v${PROGRAM_VERSION} map ${map} to ${index(x.ns, 'nv-ex-eth0')} port ${index(net.capture, inName(x.id, x.ifindex))}`;
+  return [`egress ${MIRROR_PREF.egress} bpf ${name} da`, `ingress ${MIRROR_PREF.ingress} bpf ${name} da`];
 }
 
 /** Captures on a device for a while; returns tcpdump's lines (bounded by time and count). */
@@ -77,10 +103,11 @@ describe.skipIf(!isRoot)('plumbing in the kernel', () => {
     p.setWorkloads([workload(a), workload(b), workload(c)]);
     await p.settle();
     expect(p.statuses().taps.map((s) => s.kind)).toEqual(['done', 'done', 'done']);
-    expect(p.features).toMatchObject({ u32: true, mirred: true, clsact: true });
+    expect(p.features).toEqual({ clsact: true, clsBpf: true });
+    expect(isBypassMap(pinnedMap())).toBe(true);
     const portA = inName(a.id, a.ifindex);
     expect(links(net.capture)).toEqual(['lo', inName(b.id, b.ifindex), inName(c.id, c.ifindex), portA].sort());
-    expect(ourFilters(a.ns)).toEqual([`egress ${MIRROR_PREF.egress} nv-ex-eth0`, `ingress ${MIRROR_PREF.ingress} nv-ex-eth0`]);
+    expect(ourFilters(a.ns)).toEqual(mirrorFilters(a));
     // The ports stand alone, and the capture namespace can neither forward nor speak IPv6.
     expect(masters(net.capture)).toEqual([]);
     expect(sh(inNs(net.capture, ['sysctl', '-n', 'net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding', 'net.ipv6.conf.all.disable_ipv6'])).trim().split('\n')).toEqual(['0', '0', '1']);
@@ -157,7 +184,7 @@ describe.skipIf(!isRoot)('plumbing in the kernel', () => {
       await again.settle();
       expect(again.statuses().taps.map((s) => s.kind)).toEqual(['done', 'done']);
       for (const x of [a, b]) {
-        expect(ourFilters(x.ns)).toEqual([`egress ${MIRROR_PREF.egress} nv-ex-eth0`, `ingress ${MIRROR_PREF.ingress} nv-ex-eth0`]);
+        expect(ourFilters(x.ns)).toEqual(mirrorFilters(x));
         expect(links(x.ns).filter((l) => l.startsWith('nv-'))).toEqual(['nv-ex-eth0']);
       }
       expect(links(net.capture)).toEqual(['lo', inName(a.id, a.ifindex), inName(b.id, b.ifindex)].sort());
@@ -167,7 +194,7 @@ describe.skipIf(!isRoot)('plumbing in the kernel', () => {
     }
   });
 
-  it('an earlier version’s nv-br and its bridge table are removed as orphans; its ports are adopted standalone', async () => {
+  it('an earlier version’s nv-br, bridge table and u32 + mirred filters are replaced; a lost pin gets a new map, every filter follows', async () => {
     const ws = [workload(a), workload(b)];
     const first = new Plumbing({ runner: new ExecRunner(), netnsName: net.capture });
     first.setWorkloads(ws);
@@ -176,6 +203,13 @@ describe.skipIf(!isRoot)('plumbing in the kernel', () => {
     sh(['ip', '-n', net.capture, 'link', 'add', 'nv-br', 'type', 'bridge']);
     for (const x of [a, b]) sh(['ip', '-n', net.capture, 'link', 'set', 'dev', inName(x.id, x.ifindex), 'master', 'nv-br']);
     sh(inNs(net.capture, ['nft', 'add table bridge mseg; add chain bridge mseg forward { type filter hook forward priority 0; policy drop; }']));
+    for (const [hook, pref] of Object.entries(MIRROR_PREF)) {
+      sh(inNs(a.ns, ['tc', 'filter', 'del', 'dev', 'eth0', hook, 'pref', String(pref)]));
+      sh(inNs(a.ns, ['tc', 'filter', 'add', 'dev', 'eth0', hook, 'protocol', 'all', 'pref', String(pref), 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'mirror', 'dev', 'nv-ex-eth0']));
+    }
+    expect(new Set(ourFilters(a.ns).map((f) => f.split(' ').slice(0, 3).join(' ')))).toEqual(new Set([`egress ${MIRROR_PREF.egress} u32`, `ingress ${MIRROR_PREF.ingress} u32`]));
+    const oldMap = pinnedMap().id;
+    rmSync(bypassMapPath(net.capture));
     const next = new Plumbing({ runner: new ExecRunner(), netnsName: net.capture });
     next.setWorkloads(ws);
     await next.settle();
@@ -183,7 +217,8 @@ describe.skipIf(!isRoot)('plumbing in the kernel', () => {
     expect(links(net.capture)).toEqual(['lo', inName(a.id, a.ifindex), inName(b.id, b.ifindex)].sort());
     expect(masters(net.capture)).toEqual([]);
     expect(sh(inNs(net.capture, ['nft', 'list', 'tables'])).trim()).toBe('');
-    for (const x of [a, b]) expect(ourFilters(x.ns)).toEqual([`egress ${MIRROR_PREF.egress} nv-ex-eth0`, `ingress ${MIRROR_PREF.ingress} nv-ex-eth0`]);
+    expect(pinnedMap().id).not.toBe(oldMap);
+    for (const x of [a, b]) expect(ourFilters(x.ns)).toEqual(mirrorFilters(x));
   });
 
   it('deleting every tap and the base leaves nothing of ours', async () => {
@@ -202,5 +237,6 @@ describe.skipIf(!isRoot)('plumbing in the kernel', () => {
     p.base.setDesired([]);
     await p.base.settle();
     expect(sh(['ip', 'netns', 'list'])).not.toContain(net.capture);
+    expect(existsSync(pinDir(net.capture))).toBe(false);
   });
 });

@@ -13,9 +13,10 @@
  * every later run imports the cached root, ~15 s). The tests run in order and build on each other.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { pinDir } from '@mseg/agent/dist/plumbing/names.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerName, LEGITIMATE, SERVICES } from '../src/demo/app.js';
 import { alive, processesWithArg } from '../src/system/processes.js';
@@ -257,13 +258,14 @@ describe.skipIf(!root)('mseg end to end: up, demo, policy, Protect, crashes, dow
     expect(await clientFetch()).toBe('200');
   }, 6 * 60_000);
 
-  it('down leaves no link, filter, table, namespace or process behind', async () => {
+  it('down leaves no link, filter, table, namespace, pinned map or process behind', async () => {
     const pids = [childPid('controller'), childPid('agent'), ...dpPids()];
     const down = await stack.mseg(['down', '--run-dir', stack.runDir]);
     expect(down.code, down.err).toBe(0);
     for (const pid of pids) expect(alive(pid)).toBe(false);
     expect(ours()).toEqual([]);
     expect((await sh(['ip', 'netns', 'list'])).split('\n').map((l) => l.split(' ')[0])).not.toContain(netns);
+    expect(existsSync(pinDir(netns))).toBe(false);
     // The demo is still running: its namespaces are where mseg plumbed and enforced.
     for (const [service, c] of await demoContainers()) expect(await kernelLeftovers(c.pid), service).toEqual([]);
     const hostLinks = JSON.parse(await sh(['ip', '-j', 'link', 'show'])) as { ifname: string }[];

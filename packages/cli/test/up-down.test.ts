@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { pinDir } from '@mseg/agent/dist/plumbing/names.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, processesWithArg } from '../src/system/processes.js';
 import { TestStack } from './helpers/stack.js';
@@ -104,6 +105,7 @@ describe.skipIf(!root)('mseg up / down', () => {
     expect(down.out).toBe(`stopped 1 process(es); removed namespace ${netns}; cleared nv- links, mirror filters and mseg tables in 0 container namespace(s)\n`);
     for (const pid of [supervisor, restarted.pid!, first.agent.pid!, dp]) expect(alive(pid)).toBe(false);
     expect(namespaces()).not.toContain(netns);
+    expect(existsSync(pinDir(netns))).toBe(false);
     expect(processesWithArg(join(stack.runDir, 'dp.sock'))).toEqual([]);
     for (const f of ['up.json', 'state.json', 'supervisor.pid', 'controller.pid', 'agent.pid']) expect(existsSync(join(stack.runDir, f))).toBe(false);
 

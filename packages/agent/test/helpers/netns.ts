@@ -3,7 +3,9 @@
 // so parallel runs never collide and cleanup can prove nothing of this run is left.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { BPFFS, pinDir } from '../../src/plumbing/names.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -72,7 +74,7 @@ export class TestNet {
     this.namespaces.push(ns);
   }
 
-  /** Kills our children and deletes every namespace of the run; safe to call twice. */
+  /** Kills our children and deletes every namespace of the run and the capture namespace's pins; safe to call twice. */
   remove(): void {
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     for (const ns of this.namespaces) {
@@ -82,14 +84,25 @@ export class TestNet {
         // Never made, or gone already: nothing of ours is left there.
       }
     }
+    removePins(this.capture);
   }
 
-  /** Namespaces and host links that carry this run's id. */
+  /** Namespaces, host links and pinned bpf objects that carry this run's id. */
   leftovers(): string[] {
     const netns = sh(['ip', 'netns', 'list']).split('\n').filter((l) => l.includes(this.id));
     const links = sh(['ip', '-o', 'link', 'show']).split('\n').filter((l) => l.includes(this.id) || / nv-/.test(l));
-    return [...netns, ...links];
+    return [...netns, ...links, ...pinsOf(this.id)];
   }
+}
+
+/** Removes the pinned objects of a capture namespace (the bypass map), as `mseg down` does. */
+export function removePins(captureNetns: string): void {
+  rmSync(pinDir(captureNetns), { recursive: true, force: true });
+}
+
+/** Pin directories whose name carries `id`. */
+export function pinsOf(id: string): string[] {
+  return existsSync(BPFFS) ? readdirSync(BPFFS).filter((n) => n.includes(id)).map((n) => `${BPFFS}/${n}`) : [];
 }
 
 /** Waits for a predicate, polling; bounded. */

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { pinDir } from '@mseg/agent/dist/plumbing/names.js';
 import { run } from '../../src/program.js';
 import type { Dockerd } from './dockerd.js';
 
@@ -91,11 +92,14 @@ export class TestStack {
     return { flags, grpcPort };
   }
 
-  /** `mseg down` if the stack is up, then the engines, the namespaces and the dir go; never throws. */
+  /** `mseg down` if the stack is up, then the engines, the namespaces (and their pinned bpf objects) and the dir go; never throws. */
   async remove(engines: readonly (Dockerd | undefined)[], namespaces: readonly string[]): Promise<void> {
     if (existsSync(join(this.runDir, 'up.json'))) await this.mseg(['down', '--run-dir', this.runDir]).catch(() => undefined);
     for (const e of engines) await e?.stop();
-    for (const ns of namespaces) await exec('ip', ['netns', 'del', ns]).catch(() => '');
+    for (const ns of namespaces) {
+      await exec('ip', ['netns', 'del', ns]).catch(() => '');
+      rmSync(pinDir(ns), { recursive: true, force: true });
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
