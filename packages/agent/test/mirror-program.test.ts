@@ -6,8 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { bpfMapLookup, bpfMapUpdate, Capture, FRAME_CAPLEN, FRAME_OFFSET, FRAME_WORDS } from '@mseg/capture';
-import { KEY_SIZE, MAP_NAME, MAP_TYPE_HASH, parseAddress, VALUE_SIZE } from '@mseg/dp';
-import { VALUE_BYTES, VALUE_PACKETS, writeKey } from '@mseg/dp/dist/bypass/layout.js';
+import { KEY_SIZE, MAP_NAME, MAP_TYPE_HASH, parseAddress, VALUE_BYTES, VALUE_PACKETS, VALUE_SIZE, writeKey } from '@mseg/dp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SysBpf } from '../src/plumbing/bpf.js';
 import { MIRROR_PREF } from '../src/plumbing/mirror-ops.js';

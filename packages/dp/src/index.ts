@@ -12,4 +12,4 @@ export type { ConnectionRecord, DirectionName } from './report/connection-aggreg
 export type { ThreatRecord } from './threat/threat-log.js';
 export { parseAddress, parseCidr, cidrContains, formatAddress, type Cidr } from './net/address.js';
 export { mirrorProgram, PROG_TYPE_SCHED_CLS, PROGRAM_LICENSE, PROGRAM_NAME, PROGRAM_VERSION, type MirrorProgramParams } from './bypass/program.js';
-export { isBypassMap, KEY_SIZE, MAP_ENTRIES, MAP_NAME, MAP_TYPE_HASH, VALUE_SIZE } from './bypass/layout.js';
+export { isBypassMap, KEY_SIZE, MAP_ENTRIES, MAP_NAME, MAP_TYPE_HASH, VALUE_BYTES, VALUE_PACKETS, VALUE_SIZE, writeKey } from './bypass/layout.js';

@@ -38,9 +38,28 @@ export class BypassTable {
   private readonly slotRow = new Int32Array(MAP_SESSIONS);
   private readonly rowSlot: Int32Array;
 
+  /** The map's kernel id: a pin naming another id means the agent made a new map. */
+  readonly mapId: number;
+
   /** `fd`: the bypass map, owned by this table from now on. `rows`: the session table's capacity. */
   constructor(private readonly fd: number, rows: number) {
     this.rowSlot = new Int32Array(rows).fill(-1);
+    this.mapId = bpfMapInfo(fd).id;
+  }
+
+  /** The id of the map pinned at `path` now; null when nothing is pinned there. */
+  static pinnedId(path: string): number | null {
+    let fd: number;
+    try {
+      fd = bpfObjGet(path);
+    } catch {
+      return null;
+    }
+    try {
+      return bpfMapInfo(fd).id;
+    } finally {
+      closeFd(fd);
+    }
   }
 
   /**

@@ -116,4 +116,23 @@ describe('the session bypass', () => {
     expect(inMap(fd, UP)).toBe(false);
     expect(got.reduce((n, r) => n + r.bytesToClient, 0)).toBe(3040);
   });
+
+  it('takes the last counts of a replaced map and leaves its sessions copied', () => {
+    handshakeAndData();
+    kernelCounts(fd, UP, 3, 4500);
+    const next = bpfMapCreate(MAP_TYPE_HASH, KEY_SIZE, VALUE_SIZE, MAP_ENTRIES, MAP_NAME);
+    try {
+      dp.setBypass(new BypassTable(next, 1024));
+      // Closed by the data plane once its counts were taken.
+      const closed = fd;
+      fd = -1;
+      expect(() => inMap(closed, UP)).toThrow(/Bad file descriptor/);
+      expect(inMap(next, UP)).toBe(false);
+      expect(dp.counters().bypassActive).toBe(0);
+      dp.flush();
+      expect(got.reduce((n, r) => n + r.bytesToServer, 0)).toBe(40 + 40 + 140 + 4500);
+    } finally {
+      closeFd(next);
+    }
+  });
 });

@@ -498,8 +498,17 @@ export class DataPlane {
     this.dnsLearned.set(answers, answers.length);
   }
 
-  /** The bypass map became available (live: the agent pins it after the DP may have started). */
+  /**
+   * The bypass map became available (live: the agent pins it after the DP may have started), or
+   * the agent replaced it: the old map's last counts are taken and it is let go. Its sessions stay
+   * copied from then on (the filters now look in the new map).
+   */
   setBypass(b: BypassTable): void {
+    const old = this.bypassTable;
+    if (old) {
+      old.poll(this.bypassed);
+      old.close();
+    }
     this.bypassTable = b;
   }
 

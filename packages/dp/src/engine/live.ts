@@ -43,6 +43,9 @@ const REPORT_SLICE_ROWS = 4096;
 /** Records per control frame: a connection record of ~300 bytes keeps a frame near 300 KB. */
 const ITEMS_PER_FRAME = 1000;
 
+/** How often the DP looks whether the agent pinned a new bypass map. */
+const BYPASS_CHECK_MS = 5000;
+
 export class LiveDataPlane {
   readonly dp: DataPlane;
   private readonly control: ControlServer;
@@ -52,6 +55,7 @@ export class LiveDataPlane {
   private reportStepping = false;
   private bypass: BypassTable | null = null;
   private bypassError = '';
+  private nextBypassCheck = 0;
   private readonly started = Date.now();
   private readonly log: (line: string) => void;
 
@@ -100,7 +104,7 @@ export class LiveDataPlane {
   private scheduleTick(): void {
     const wait = Math.max(0, this.dp.nextDue * 1000 - Date.now());
     this.timer = setTimeout(() => {
-      if (!this.bypass) this.openBypass();
+      this.checkBypass();
       this.dp.tick(Date.now() / 1000);
       this.stepReport();
       this.scheduleTick();
@@ -127,6 +131,15 @@ export class LiveDataPlane {
       this.dp.continueReport(REPORT_SLICE_ROWS);
       this.stepReport();
     });
+  }
+
+  /** Opens the map once pinned, and again when the agent pinned a new one (its pin was lost). */
+  private checkBypass(): void {
+    const path = this.opts.bypassMap;
+    if (!path || Date.now() < this.nextBypassCheck) return;
+    this.nextBypassCheck = Date.now() + BYPASS_CHECK_MS;
+    if (this.bypass && BypassTable.pinnedId(path) === this.bypass.mapId) return;
+    this.openBypass();
   }
 
   private openBypass(): void {
