@@ -47,3 +47,11 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   echo "mseg: installing npm dependencies"
   npm install --no-audit --no-fund
 fi
+
+# The native addon again when its sources changed since it was built (a pull that brings new C++
+# does not change the lock file, so npm install above would not rebuild it).
+addon=packages/capture/build/Release/mseg_capture.node
+if [[ ! -f $addon || -n $(find packages/capture/src packages/capture/binding.gyp -newer $addon -print -quit) ]]; then
+  echo "mseg: building the capture addon"
+  npm rebuild @mseg/capture >/dev/null
+fi
