@@ -243,6 +243,17 @@ bool ReadBatch(napi_env env, napi_value* argv, bool withValues, Batch* b) {
   return true;
 }
 
+// One element call on the batch's i-th key (and value, when it has values).
+long Elem(int cmd, const Batch& b, size_t i, uint64_t flags = 0) {
+  bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.map_fd = static_cast<uint32_t>(b.fd);
+  a.key = reinterpret_cast<uint64_t>(b.keys + i * b.keySize);
+  if (b.values != nullptr) a.value = reinterpret_cast<uint64_t>(b.values + i * b.valueSize);
+  a.flags = flags;
+  return Bpf(cmd, &a);
+}
+
 // bpfMapLookup(fd, keys, keySize, values, valueSize) → keys found; a missing key's value is zeros.
 napi_value MapLookup(napi_env env, napi_callback_info info) {
   napi_value argv[5];
@@ -250,12 +261,7 @@ napi_value MapLookup(napi_env env, napi_callback_info info) {
   if (!Args(env, info, 5, argv) || !ReadBatch(env, argv, true, &b)) return nullptr;
   uint32_t found = 0;
   for (size_t i = 0; i < b.count; i++) {
-    bpf_attr a;
-    memset(&a, 0, sizeof a);
-    a.map_fd = static_cast<uint32_t>(b.fd);
-    a.key = reinterpret_cast<uint64_t>(b.keys + i * b.keySize);
-    a.value = reinterpret_cast<uint64_t>(b.values + i * b.valueSize);
-    if (Bpf(BPF_MAP_LOOKUP_ELEM, &a) == 0) {
+    if (Elem(BPF_MAP_LOOKUP_ELEM, b, i) == 0) {
       found++;
     } else if (errno == ENOENT) {
       memset(b.values + i * b.valueSize, 0, b.valueSize);
@@ -275,13 +281,7 @@ napi_value MapUpdate(napi_env env, napi_callback_info info) {
   if (!Args(env, info, 6, argv) || !ReadBatch(env, argv, true, &b) || !Uint(env, argv[5], "flags", &flags)) return nullptr;
   uint32_t written = 0;
   for (size_t i = 0; i < b.count; i++) {
-    bpf_attr a;
-    memset(&a, 0, sizeof a);
-    a.map_fd = static_cast<uint32_t>(b.fd);
-    a.key = reinterpret_cast<uint64_t>(b.keys + i * b.keySize);
-    a.value = reinterpret_cast<uint64_t>(b.values + i * b.valueSize);
-    a.flags = flags;
-    if (Bpf(BPF_MAP_UPDATE_ELEM, &a) == 0) {
+    if (Elem(BPF_MAP_UPDATE_ELEM, b, i, flags) == 0) {
       written++;
     } else if (errno == E2BIG) {
       break;
@@ -299,11 +299,7 @@ napi_value MapDelete(napi_env env, napi_callback_info info) {
   if (!Args(env, info, 3, argv) || !ReadBatch(env, argv, false, &b)) return nullptr;
   uint32_t deleted = 0;
   for (size_t i = 0; i < b.count; i++) {
-    bpf_attr a;
-    memset(&a, 0, sizeof a);
-    a.map_fd = static_cast<uint32_t>(b.fd);
-    a.key = reinterpret_cast<uint64_t>(b.keys + i * b.keySize);
-    if (Bpf(BPF_MAP_DELETE_ELEM, &a) == 0) {
+    if (Elem(BPF_MAP_DELETE_ELEM, b, i) == 0) {
       deleted++;
     } else if (errno != ENOENT) {
       return Throw(env, "bpf(BPF_MAP_DELETE_ELEM)", "");
