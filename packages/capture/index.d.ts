@@ -129,6 +129,8 @@ export interface BpfMapInfo {
 export declare function bpfMapInfo(fd: number): BpfMapInfo;
 /** Loads a program of `type` (BPF_PROG_TYPE_*) from raw 8-byte instructions; returns its descriptor. */
 export declare function bpfProgLoad(type: number, insns: Uint8Array, license: string, name: string): number;
+/** Runs a loaded program once over `packet` (an Ethernet frame for tc programs); returns its return value. */
+export declare function bpfProgTestRun(fd: number, packet: Uint8Array): number;
 /**
  * Looks up each of the keys (`keySize` bytes apiece) and writes its value (`valueSize` bytes) at
  * the same position in `values`; a missing key's value is zeros. Returns how many were found.

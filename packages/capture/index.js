@@ -11,6 +11,7 @@ export const {
   bpfObjPin,
   bpfMapInfo,
   bpfProgLoad,
+  bpfProgTestRun,
   bpfMapLookup,
   bpfMapUpdate,
   bpfMapDelete,

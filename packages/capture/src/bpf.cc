@@ -215,6 +215,27 @@ napi_value ProgLoad(napi_env env, napi_callback_info info) {
   return Throw(env, "bpf(BPF_PROG_LOAD)", name + (text.empty() ? "" : "\n" + text));
 }
 
+// bpfProgTestRun(fd, packet) → the program's return value for one run over `packet` (an
+// Ethernet frame for tc programs), as BPF_PROG_TEST_RUN gives it: the program's behaviour checked
+// without a network.
+napi_value ProgTestRun(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int fd;
+  uint8_t* data;
+  size_t len;
+  if (!Args(env, info, 2, argv) || !Fd(env, argv[0], &fd) || !Bytes(env, argv[1], "packet", &data, &len)) return nullptr;
+  bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.test.prog_fd = static_cast<uint32_t>(fd);
+  a.test.data_in = reinterpret_cast<uint64_t>(data);
+  a.test.data_size_in = static_cast<uint32_t>(len);
+  a.test.repeat = 1;
+  if (Bpf(BPF_PROG_TEST_RUN, &a) < 0) return Throw(env, "bpf(BPF_PROG_TEST_RUN)", "");
+  napi_value v;
+  NAPI_CALL(env, napi_create_int32(env, static_cast<int32_t>(a.test.retval), &v));
+  return v;
+}
+
 // Keys and values of a batch call: n keys of keySize in `keys`, n values of valueSize in `values`.
 struct Batch {
   int fd;
@@ -365,7 +386,7 @@ bool DefineBpf(napi_env env, napi_value exports) {
   } fns[] = {
       {"bpfMapCreate", MapCreate}, {"bpfObjGet", ObjGet},       {"bpfObjPin", ObjPin},       {"bpfMapInfo", MapInfo},
       {"bpfProgLoad", ProgLoad},   {"bpfMapLookup", MapLookup}, {"bpfMapUpdate", MapUpdate}, {"bpfMapDelete", MapDelete},
-      {"bpfMapClear", MapClear},   {"closeFd", CloseFd},        {"isBpfFs", IsBpfFs},
+      {"bpfMapClear", MapClear},   {"closeFd", CloseFd},        {"isBpfFs", IsBpfFs},        {"bpfProgTestRun", ProgTestRun},
   };
   for (const auto& f : fns) {
     napi_value fn;
