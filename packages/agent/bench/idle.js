@@ -1,7 +1,7 @@
 // 200 containers on the host: the real agent (own process, with its DP) and the controller;
 // --containers N (default 200) busybox containers started --parallel at a time (default 4).
 // Measures plumbing time per container (Docker start event's timestamp → the agent's tap done:
-// veth pair, bridge port, mirror in place), then the agent's and the DP's RSS and CPU at idle
+// veth pair, mirror program on both hooks), then the agent's and the DP's RSS and CPU at idle
 // over --idle S seconds (default 60) once every tap is done, then cleanup: all containers removed
 // (docker rm -f) → every tap deleted by the agent and no nv-in port left in the capture namespace.
 import { spawn } from 'node:child_process';
