@@ -17,6 +17,11 @@ const SLOT_KEYS = KEY_SIZE * 2;
 const SLOT_VALUES = VALUE_SIZE * 2;
 const BPF_ANY = 0;
 
+/** A host-order u64 counter as a number, without a BigInt per read (counters stay below 2^53). */
+function u64(v: DataView, at: number): number {
+  return v.getUint32(at, true) + v.getUint32(at + 4, true) * 0x1_0000_0000;
+}
+
 /** What grew since the last read, per direction. */
 export type BypassDelta = (row: number, pktsToServer: number, bytesToServer: number, pktsToClient: number, bytesToClient: number) => void;
 
@@ -165,10 +170,10 @@ export class BypassTable {
     const o = slot * SLOT_VALUES;
     const s = slot * 4;
     const seen = this.seen;
-    const p0 = Number(v.getBigUint64(o + VALUE_PACKETS, true));
-    const b0 = Number(v.getBigUint64(o + VALUE_BYTES, true));
-    const p1 = Number(v.getBigUint64(o + VALUE_SIZE + VALUE_PACKETS, true));
-    const b1 = Number(v.getBigUint64(o + VALUE_SIZE + VALUE_BYTES, true));
+    const p0 = u64(v, o + VALUE_PACKETS);
+    const b0 = u64(v, o + VALUE_BYTES);
+    const p1 = u64(v, o + VALUE_SIZE + VALUE_PACKETS);
+    const b1 = u64(v, o + VALUE_SIZE + VALUE_BYTES);
     if (p0 === seen[s] && p1 === seen[s + 2]) return;
     const dp0 = p0 - seen[s];
     const db0 = b0 - seen[s + 1];

@@ -92,7 +92,7 @@ export class LiveDataPlane {
       }
       this.drain();
     });
-    this.openBypass();
+    this.checkBypass();
     this.scheduleTick();
     this.statsTimer = setInterval(() => this.sendStats(), 10_000);
   }
@@ -133,20 +133,25 @@ export class LiveDataPlane {
     });
   }
 
-  /** Opens the map once pinned, and again when the agent pinned a new one (its pin was lost). */
+  /**
+   * Opens the map at each tick until the agent has pinned it; once open, looks every
+   * BYPASS_CHECK_MS whether the agent pinned a new one (its pin was lost) and opens that.
+   */
   private checkBypass(): void {
     const path = this.opts.bypassMap;
-    if (!path || Date.now() < this.nextBypassCheck) return;
-    this.nextBypassCheck = Date.now() + BYPASS_CHECK_MS;
-    if (this.bypass && BypassTable.pinnedId(path) === this.bypass.mapId) return;
-    this.openBypass();
+    if (!path) return;
+    if (this.bypass) {
+      if (Date.now() < this.nextBypassCheck) return;
+      this.nextBypassCheck = Date.now() + BYPASS_CHECK_MS;
+      if (BypassTable.pinnedId(path) === this.bypass.mapId) return;
+    }
+    this.openBypass(path);
   }
 
-  private openBypass(): void {
-    const path = this.opts.bypassMap;
-    if (!path) return;
+  private openBypass(path: string): void {
     try {
       this.bypass = BypassTable.open(path, this.dp.table.capacity);
+      this.nextBypassCheck = Date.now() + BYPASS_CHECK_MS;
       this.dp.setBypass(this.bypass);
       this.log(`mseg-dp: session bypass map ${path} open`);
     } catch (err) {
